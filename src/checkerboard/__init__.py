@@ -1,0 +1,3 @@
+"""checkerboard: why transposed convolutions leave checkerboard artifacts, measured and shown."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,121 @@
+"""The autoencoder: one LightningModule whatever the decoder, so comparisons are fair."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import lightning as L
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
+
+from checkerboard import decoders as dec
+
+LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}
+
+
+class SizeError(ValueError):
+    """The decoder cannot give back the input size; raised before any training."""
+
+
+class Autoencoder(L.LightningModule):
+    """Encoder (``depth`` stride-2 stages) -> decoder (``depth`` x2 upsampling layers of one kind).
+
+    Images arrive as uint8 batches and are scaled to [0, 1] on the device. The output is linear;
+    metrics and pictures use it clamped to [0, 1]. With ``loss=bce`` the output is read as logits.
+    """
+
+    def __init__(self, decoder: str = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
+                 depth: int = 2, downsample: str = "stride", loss: str = "mse",
+                 optimizer: partial | None = None, channels_last: bool = False):
+        super().__init__()
+        self.save_hyperparameters(ignore=["optimizer"])
+        dec.check_choice("loss", loss, LOSSES)
+        for name, value in (("model.width", width), ("model.depth", depth), ("channels", channels),
+                            ("image_size", image_size)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name}={value!r} must be a positive whole number")
+        self.check_size(image_size, depth, downsample, decoder)
+        self.encoder = dec.build_encoder(channels, width, depth, downsample)
+        self.decoder = dec.build_decoder(decoder, channels, width, depth)
+        self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=1e-3)
+        self.loss_fn = LOSSES[loss]
+        self.val_psnr = PeakSignalNoiseRatio(data_range=1.0)
+        self.val_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
+        self.test_psnr = PeakSignalNoiseRatio(data_range=1.0)
+        self.test_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    @staticmethod
+    def check_size(image_size: int, depth: int, downsample: str, decoder: str) -> None:
+        """Refuse, before training, an image size that the decoder cannot give back exactly."""
+        try:
+            enc = dec.encoder_sizes(image_size, depth, downsample)
+            out = dec.decoder_sizes(dec.build_decoder(decoder, 1, 1, depth), enc[-1])
+        except ValueError as e:
+            raise SizeError(f"image size {image_size} is too small for model.depth={depth}: {e}") from e
+        if out[-1] != image_size:
+            ok = [s for s in range(8, 129) if dec.encoder_sizes(s, depth, downsample)[-1] * 2**depth == s]
+            raise SizeError(
+                f"image size {image_size} cannot be reproduced with model.depth={depth}: the encoder takes it "
+                f"{' -> '.join(map(str, enc))} and the decoder gives back {' -> '.join(map(str, out))}. "
+                f"Use an image size divisible by 2^depth = {2**depth} (e.g. {', '.join(map(str, ok[:6]))}, "
+                f"via data.image_size) or change model.depth."
+            )
+
+    # -- forward -----------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Output as an image in [0, 1], for metrics and pictures."""
+        y = self(x)
+        return (torch.sigmoid(y) if self.hparams.loss == "bce" else y).clamp(0, 1)
+
+    def on_after_batch_transfer(self, batch, dataloader_idx: int = 0):
+        if isinstance(batch, (list, tuple)):  # (images, labels) from a plain torchvision loader
+            batch = batch[0]
+        x = batch.float().div_(255) if batch.dtype == torch.uint8 else batch
+        return x.contiguous(memory_format=torch.channels_last) if self.hparams.channels_last else x
+
+    # -- steps -------------------------------------------------------------------------------
+    def training_step(self, x: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        loss = self.loss_fn(self(x), x)
+        self.log("train/loss", loss, prog_bar=True)
+        return loss
+
+    def _evaluate(self, x: torch.Tensor, stage: str, psnr, ssim) -> None:
+        y = self(x)
+        self.log(f"{stage}/loss", self.loss_fn(y, x), prog_bar=stage == "val", sync_dist=True)
+        out = (torch.sigmoid(y) if self.hparams.loss == "bce" else y).clamp(0, 1).float()
+        psnr(out, x.float()), ssim(out, x.float())
+        self.log(f"{stage}/psnr", psnr, prog_bar=stage == "val")
+        self.log(f"{stage}/ssim", ssim)
+
+    def validation_step(self, x: torch.Tensor, batch_idx: int) -> None:
+        self._evaluate(x, "val", self.val_psnr, self.val_ssim)
+
+    def test_step(self, x: torch.Tensor, batch_idx: int) -> None:
+        self._evaluate(x, "test", self.test_psnr, self.test_ssim)
+
+    def configure_optimizers(self):
+        return self.optimizer_factory(self.parameters())
+
+    # -- facts for logs and metrics.json -------------------------------------------------------
+    def count_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def count_macs(self) -> int:
+        """Multiply-accumulates for one image's forward pass, counted by torch's FlopCounterMode."""
+        from torch.utils.flop_counter import FlopCounterMode
+
+        h = self.hparams
+        x = torch.zeros(1, h.channels, h.image_size, h.image_size, device=self.device)
+        was_training = self.training
+        self.eval()
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            self(x)
+        self.train(was_training)
+        return counter.get_total_flops() // 2
