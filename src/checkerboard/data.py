@@ -104,6 +104,9 @@ class ImageDataModule(L.LightningDataModule):
         n_val = max(1, round(len(train) * self.val_fraction))
         order = torch.randperm(len(train), generator=torch.Generator().manual_seed(self.split_seed))
         self.val, self.train, self.test = train[order[:n_val]], train[order[n_val:]], test
+        if len(self.train) < self.batch_size:
+            raise DataError(f"data.batch_size={self.batch_size} is larger than the {len(self.train)} training "
+                            f"images of {self.name}; use data.batch_size={len(self.train)} or less.")
 
     def _resize(self, images: torch.Tensor) -> torch.Tensor:
         if self.image_size is None or images.shape[-1] == self.image_size and images.shape[-2] == self.image_size:

@@ -1,0 +1,82 @@
+import json
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from checkerboard import decoders as dec
+from checkerboard.train import train
+from conftest import TINY, compose_cfg, run_cli, write_cifar10, write_mnist, write_png_folder
+
+
+@pytest.mark.parametrize("decoder", list(dec.UPSAMPLERS))
+def test_fast_dev_run_every_decoder_on_shapes(tmp_path, decoder):
+    cfg = compose_cfg(tmp_path, [f"decoder={decoder}", *TINY, "trainer.fast_dev_run=true"])
+    metrics = train(cfg)
+    assert metrics["decoder"] == decoder and metrics["params"] > 0 and metrics["macs"] > 0
+    assert 0 < metrics["val/psnr"] < 60
+
+
+def test_fast_dev_run_on_mnist_files(tmp_path):
+    data = write_mnist(tmp_path / "data")
+    cfg = compose_cfg(tmp_path / "run", ["data=mnist", f"paths.data_dir={data}", "data.download=false",
+                                         *TINY[2:], "trainer.fast_dev_run=true"])
+    metrics = train(cfg)
+    assert metrics["data"] == "mnist"
+
+
+def test_fast_dev_run_on_cifar10_files(tmp_path, no_cifar_md5):
+    data = write_cifar10(tmp_path / "data")
+    cfg = compose_cfg(tmp_path / "run", ["data=cifar10", f"paths.data_dir={data}", "data.download=false",
+                                         *TINY[2:], "trainer.fast_dev_run=true"])
+    assert train(cfg)["data"] == "cifar10"
+
+
+def test_fast_dev_run_on_a_folder_of_pngs(tmp_path):
+    root = write_png_folder(tmp_path / "pngs")
+    cfg = compose_cfg(tmp_path / "run", ["data=folder", f"data.root={root}", *TINY[2:],
+                                         "data.batch_size=4", "trainer.fast_dev_run=true"])
+    assert train(cfg)["data"] == "folder"
+
+
+def test_same_seed_same_metrics_on_cpu(tmp_path):
+    runs = [train(compose_cfg(tmp_path / str(i), [*TINY, "trainer.accelerator=cpu", "log.num_images=2"]))
+            for i in range(2)]
+    for key in ("val/loss", "val/psnr", "val/ssim", "test/loss"):
+        assert runs[0][key] == runs[1][key]
+
+
+def test_cli_run_leaves_metrics_checkpoints_and_tensorboard_tags(tmp_path):
+    run_dir = tmp_path / "run"
+    result = run_cli("decoder=tconv", *TINY, f"hydra.run.dir={run_dir}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    for key in ("decoder", "data", "seed", "params", "macs", "epochs", "train_seconds",
+                "images_per_second", "val/loss", "val/psnr", "val/ssim"):
+        assert key in metrics, key
+    assert metrics["decoder"] == "tconv" and metrics["epochs"] == 1
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file() and (run_dir / "checkpoints" / "best.ckpt").is_file()
+    assert (run_dir / ".hydra" / "config.yaml").is_file()
+    assert json.loads((run_dir / "status.json").read_text())["state"] == "finished"
+    acc = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"images": 0, "scalars": 0})
+    acc.Reload()
+    tags = acc.Tags()
+    for tag in ("train/loss", "val/loss", "val/psnr", "val/ssim"):
+        assert tag in tags["scalars"], tag
+    assert "val/reconstructions" in tags["images"]
+    assert "tensorboard --logdir" in result.stdout
+
+
+def test_unknown_decoder_lists_the_options(tmp_path):
+    result = run_cli("decoder=nope", f"hydra.run.dir={tmp_path / 'run'}")
+    assert result.returncode != 0
+    assert "decoder/nope" in result.stderr and "tconv" in result.stderr and "upsample" in result.stderr
+
+
+def test_offline_mnist_without_files_fails_with_a_clear_error(tmp_path):
+    result = run_cli("data=mnist", f"paths.data_dir={tmp_path / 'empty'}", "data.download=false",
+                     f"hydra.run.dir={tmp_path / 'run'}")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "MNIST/raw" in result.stderr and "data=shapes" in result.stderr
+    assert not (tmp_path / "run" / "metrics.json").exists()
+    assert json.loads((tmp_path / "run" / "status.json").read_text())["state"] == "failed"
