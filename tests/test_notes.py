@@ -1,5 +1,6 @@
 """The notes' worked examples, each checked exactly against the values written out in
-``checkerboard.notes`` (the numbers the notebook printed), and the tour that prints them."""
+``checkerboard.notes`` (the numbers the notebook printed), the tour that prints them, and the
+notes' figures."""
 
 from __future__ import annotations
 
@@ -154,3 +155,14 @@ def test_tour_marks_a_mismatch_and_exits_1(capsys):
     wrong = replace(example, expected=example.expected + 1)
     assert tour.main(["--section", "pooling"], examples=(wrong,)) == 1
     assert "✗" in capsys.readouterr().out
+
+
+def test_notes_figures_are_drawn_small(tmp_path):
+    spec = importlib.util.spec_from_file_location("figures", ROOT / "scripts" / "figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    written = figures.main(["--notes", "--out", str(tmp_path)])
+    assert sorted(p.name for p in written) == ["padding.png", "pooled.png", "transpose.png"]
+    for path in written:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert path.stat().st_size < 150_000  # committed to the repository, so kept small
