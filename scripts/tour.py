@@ -119,12 +119,12 @@ def print_example(number: str, example: notes.Example, shown: set) -> bool:
     # tensor once per section.
     used = {n: t for n, t in example.inputs.items() if re.search(rf"\b{n}\b", example.call)}
     seen = [n for n, t in used.items() if (n, id(t)) in shown]
-    if seen:
-        print(f"{INDENT}{', '.join(seen)}: as above")
     for name, tensor in used.items():
         if name not in seen:
             shown.add((name, id(tensor)))
             print(f"{INDENT}{name}  {describe(tensor)}\n{grid(tensor)}")
+    if seen:
+        print(f"{INDENT}{', '.join(seen)}: as above")
     print(f"{INDENT}>>> {example.call}")
     try:
         output = example.run()
