@@ -1,12 +1,20 @@
-"""Side work of a run, as Lightning callbacks: throughput timing and TensorBoard images."""
+"""Side work of a run, as Lightning callbacks: throughput, TensorBoard pictures, graceful stops."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
 import time
+from pathlib import Path
 
 import lightning as L
 import torch
-from torchvision.utils import make_grid
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+from checkerboard import visuals
+from checkerboard.metrics import checkerboard_score
 
 
 def _sync(trainer: L.Trainer) -> None:
@@ -27,6 +35,10 @@ class Throughput(L.Callback):
         _sync(trainer)
         self._t0 = time.perf_counter()
 
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if self._t0 is None:  # a run resumed mid-epoch starts here, without on_train_epoch_start
+            self.on_train_epoch_start(trainer, pl_module)
+
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         self.images += len(batch) * trainer.world_size
 
@@ -44,28 +56,99 @@ class Throughput(L.Callback):
     def on_train_epoch_end(self, trainer, pl_module):
         _sync(trainer)
         self.seconds += time.perf_counter() - self._t0
+        self._t0 = None
 
     @property
     def images_per_second(self) -> float:
         return self.images / self.seconds if self.seconds > 0 else float("nan")
 
 
-class ImageLogger(L.Callback):
-    """Logs `val/reconstructions`: the same validation images every epoch, inputs above outputs."""
+class ArtifactImages(L.Callback):
+    """TensorBoard pictures of the artifacts, with stable tags so runs line up side by side.
+
+    Every ``every_n_epochs`` validation epochs, on the same ``num_images`` validation images:
+    `val/reconstructions` (inputs above outputs), `val/error` (|output - input|, amplified),
+    `val/zoom` (the flattest region, enlarged), `val/spectrum` (log power spectrum of the error,
+    lattice frequencies outlined), `val/input_gradient` (d loss / d input), `val/samples` (decoded
+    interpolations between latents of image pairs) and the scalar `val/checkerboard_samples`
+    (their checkerboard score, no target). Once per run: `decoder/overlap`. Nothing runs in the
+    sanity check. ``seconds`` is the time spent here, to keep its cost in view.
+    """
 
     def __init__(self, num_images: int = 8, every_n_epochs: int = 1):
-        self.num_images, self.every_n_epochs = num_images, every_n_epochs
+        self.num_images, self.every_n_epochs, self.seconds = num_images, every_n_epochs, 0.0
 
-    def _fixed_images(self, trainer, pl_module) -> torch.Tensor:
-        images = trainer.datamodule.val[: self.num_images]
-        return pl_module.on_after_batch_transfer(images.to(pl_module.device))
+    def on_fit_start(self, trainer, pl_module):
+        if trainer.is_global_zero and trainer.logger is not None:
+            h = pl_module.hparams
+            trainer.logger.experiment.add_image("decoder/overlap", visuals.overlap_image(h.decoder, h.depth), 0)
 
     @torch.no_grad()
     def on_validation_epoch_end(self, trainer, pl_module):
         if (trainer.sanity_checking or not trainer.is_global_zero or trainer.logger is None
                 or trainer.current_epoch % self.every_n_epochs):
             return
-        x = self._fixed_images(trainer, pl_module)
-        y = pl_module.reconstruct(x)
-        grid = make_grid(torch.cat([x, y]).float().cpu(), nrow=len(x), padding=1, pad_value=1.0)
-        trainer.logger.experiment.add_image("val/reconstructions", grid, trainer.global_step)
+        _sync(trainer)
+        start = time.perf_counter()
+        tb, step = trainer.logger.experiment, trainer.global_step
+        x = pl_module.on_after_batch_transfer(trainer.datamodule.val[: self.num_images].to(pl_module.device))
+        y = pl_module.reconstruct(x).float()
+        x = x.float()
+        tb.add_image("val/reconstructions", visuals.reconstructions(x, y), step)
+        tb.add_image("val/error", visuals.error_map(x, y), step)
+        tb.add_image("val/zoom", visuals.zoom(x, y), step)
+        tb.add_image("val/spectrum", visuals.spectrum(y - x, pl_module.period), step)
+        tb.add_image("val/input_gradient", visuals.input_gradient(pl_module, x, pl_module.loss_fn), step)
+        if len(x) >= 2:  # interpolations need a pair of images
+            steps = 5
+            samples = visuals.interpolations(pl_module, x, steps).clamp(0, 1).float()
+            tb.add_image("val/samples", visuals.grid(samples, nrow=steps, scale=2), step)
+            middle = samples.view(-1, steps, *samples.shape[1:])[:, 1:-1].flatten(0, 1)
+            score = checkerboard_score(middle, period=pl_module.period).mean()
+            trainer.logger.log_metrics({"val/checkerboard_samples": float(score)}, step)
+        _sync(trainer)
+        self.seconds += time.perf_counter() - start
+
+
+class Interrupted(Exception):
+    """Training stopped on SIGINT or SIGTERM; a checkpoint of the last completed step was saved."""
+
+    def __init__(self, signum: int, step: int, checkpoint: str):
+        self.signum, self.step, self.checkpoint = signum, step, checkpoint
+        super().__init__(f"{signal.Signals(signum).name} at step {step}; checkpoint saved to {checkpoint}")
+
+
+class GracefulStop(L.Callback):
+    """Ctrl-C (SIGINT) or a cluster's pre-emption (SIGTERM): finish the step, save, stop.
+
+    Lightning already turns SIGTERM into a ``SIGTERMException`` at the next step boundary. We
+    route the first Ctrl-C through the same path (a second one interrupts at once), and save
+    ``last.ckpt`` when that exception arrives: the checkpoint holds a completed step, with the
+    loops' and the data order's state, so ``ckpt_path=...`` resumes exactly there.
+    """
+
+    def __init__(self, checkpoint: Path):
+        self.checkpoint, self.signum, self._previous = Path(checkpoint), None, None
+        self.interrupted: Interrupted | None = None  # set once the checkpoint is saved
+
+    def _on_sigint(self, signum, frame):
+        if self.signum is not None:  # second Ctrl-C: the user means it
+            raise KeyboardInterrupt
+        self.signum = signum
+        print("\nCtrl-C: finishing this step and saving a checkpoint (press again to stop at once) ...",
+              file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def on_fit_start(self, trainer, pl_module):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def teardown(self, trainer, pl_module, stage):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+    def on_exception(self, trainer, pl_module, exception):
+        if isinstance(exception, SIGTERMException):
+            trainer.save_checkpoint(self.checkpoint, weights_only=False)
+            self.interrupted = Interrupted(self.signum or signal.SIGTERM, trainer.global_step, str(self.checkpoint))

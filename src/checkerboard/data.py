@@ -40,8 +40,14 @@ class Batches:
         self.epoch, self.consumed = 0, 0  # where we are: epoch, and batches handed out in it
         self._resume: dict | None = None
 
+    def _used(self) -> int:
+        # Training (drop_last) gives every rank as many images, so ranks take as many steps;
+        # evaluation keeps every image exactly once (shards differ by one at most), so metrics
+        # reduced across ranks cover the whole set.
+        return len(self.images) // self.world_size * self.world_size if self.drop_last else len(self.images)
+
     def _per_rank(self) -> int:
-        return len(self.images) // self.world_size
+        return len(range(self.rank, self._used(), self.world_size))
 
     def __len__(self) -> int:
         n = self._per_rank()
@@ -54,7 +60,7 @@ class Batches:
         if self._resume is not None and self._resume["epoch"] == self.epoch:
             start = self._resume["consumed"]
         self._resume = None
-        n = self._per_rank() * self.world_size
+        n = self._used()
         if self.shuffle:
             g = torch.Generator().manual_seed(self.seed + self.epoch)
             order = torch.randperm(len(self.images), generator=g)[:n]
@@ -175,11 +181,18 @@ class TorchvisionDataModule(ImageDataModule):
         import torchvision.datasets as tvd
 
         cls_name, files = self.DATASETS[self.name]
+        folder = self.root / files.split("/")[0]
+        present = folder.is_dir() and any(folder.rglob("*"))
         try:
             return getattr(tvd, cls_name)(str(self.root), train=train, download=self.download)
         except Exception as e:  # torchvision raises RuntimeError, URLError, OSError, ... offline
-            how = ("downloading failed (no internet?)" if self.download
-                   else "the files are missing and data.download=false")
+            if present:
+                how = (f"files are in {folder} but could not be read: corrupted or truncated? Replace "
+                       f"them{' (or delete them to download again)' if self.download else ''}")
+            elif self.download:
+                how = "downloading failed (no internet?)"
+            else:
+                how = "the files are missing and data.download=false"
             raise DataError(
                 f"Could not load {cls_name} from {self.root}: {how} ({type(e).__name__}: {e}). "
                 f"The files must be at {self.root}/{files}. Point paths.data_dir=... (or the "

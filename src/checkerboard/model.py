@@ -11,12 +11,17 @@ import torch.nn.functional as F
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from checkerboard import decoders as dec
+from checkerboard.metrics import CheckerboardScore, checkerboard_score
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}
 
 
 class SizeError(ValueError):
     """The decoder cannot give back the input size; raised before any training."""
+
+
+class DivergenceError(RuntimeError):
+    """The loss stopped being a finite number; training cannot recover from that."""
 
 
 class Autoencoder(L.LightningModule):
@@ -28,7 +33,7 @@ class Autoencoder(L.LightningModule):
 
     def __init__(self, decoder: str = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
                  depth: int = 2, downsample: str = "stride", loss: str = "mse",
-                 optimizer: partial | None = None, channels_last: bool = False):
+                 optimizer: partial | None = None, channels_last: bool = False, compile: bool = False):
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer"])
         dec.check_choice("loss", loss, LOSSES)
@@ -41,10 +46,11 @@ class Autoencoder(L.LightningModule):
         self.decoder = dec.build_decoder(decoder, channels, width, depth)
         self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=1e-3)
         self.loss_fn = LOSSES[loss]
-        self.val_psnr = PeakSignalNoiseRatio(data_range=1.0)
-        self.val_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
-        self.test_psnr = PeakSignalNoiseRatio(data_range=1.0)
-        self.test_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
+        # Artifacts sit at multiples of 1/P cycles per pixel, P the decoder's total stride.
+        self.period = dec.output_stride(depth)
+        self.val_metrics = self._metrics()
+        self.test_metrics = self._metrics()
+        self.init_checkerboard: float | None = None
         if channels_last:
             self.to(memory_format=torch.channels_last)
 
@@ -65,6 +71,11 @@ class Autoencoder(L.LightningModule):
                 f"via data.image_size) or change model.depth."
             )
 
+    def _metrics(self) -> nn.ModuleDict:
+        return nn.ModuleDict({"psnr": PeakSignalNoiseRatio(data_range=1.0),
+                              "ssim": StructuralSimilarityIndexMeasure(data_range=1.0),
+                              "checkerboard": CheckerboardScore(self.period)})
+
     # -- forward -----------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))
@@ -83,22 +94,61 @@ class Autoencoder(L.LightningModule):
     # -- steps -------------------------------------------------------------------------------
     def training_step(self, x: torch.Tensor, batch_idx: int) -> torch.Tensor:
         loss = self.loss_fn(self(x), x)
+        if not torch.isfinite(loss):  # stop now rather than log NaN images for the rest of the run
+            raise DivergenceError(
+                f"the training loss became {loss.item()} at step {self.global_step} (epoch {self.current_epoch}). "
+                f"The usual cause is a learning rate too high for this model: model.optimizer.lr="
+                f"{self.optimizer_factory.keywords.get('lr')}; try 10x lower (e.g. model.optimizer.lr=1e-3)."
+            )
         self.log("train/loss", loss, prog_bar=True)
         return loss
 
-    def _evaluate(self, x: torch.Tensor, stage: str, psnr, ssim) -> None:
+    def _evaluate(self, x: torch.Tensor, stage: str, metrics: nn.ModuleDict) -> None:
         y = self(x)
         self.log(f"{stage}/loss", self.loss_fn(y, x), prog_bar=stage == "val", sync_dist=True)
         out = (torch.sigmoid(y) if self.hparams.loss == "bce" else y).clamp(0, 1).float()
-        psnr(out, x.float()), ssim(out, x.float())
-        self.log(f"{stage}/psnr", psnr, prog_bar=stage == "val")
-        self.log(f"{stage}/ssim", ssim)
+        for name, metric in metrics.items():
+            metric(out, x.float())
+            self.log(f"{stage}/{name}", metric, prog_bar=stage == "val" and name != "ssim")
 
     def validation_step(self, x: torch.Tensor, batch_idx: int) -> None:
-        self._evaluate(x, "val", self.val_psnr, self.val_ssim)
+        self._evaluate(x, "val", self.val_metrics)
 
     def test_step(self, x: torch.Tensor, batch_idx: int) -> None:
-        self._evaluate(x, "test", self.test_psnr, self.test_ssim)
+        self._evaluate(x, "test", self.test_metrics)
+
+    # -- the checkerboard before any training ------------------------------------------------
+    @torch.no_grad()
+    def measure_checkerboard(self, images: torch.Tensor, chunk: int = 256) -> float:
+        """Mean checkerboard score (output vs target) of uint8 ``images``, in eval mode."""
+        was_training = self.training
+        self.eval()
+        scores = []
+        for i in range(0, len(images), chunk):
+            x = self.on_after_batch_transfer(images[i:i + chunk].to(self.device))
+            scores.append(checkerboard_score(self.reconstruct(x), x, self.period))
+        self.train(was_training)
+        return float(torch.cat(scores).mean())
+
+    def on_train_start(self) -> None:
+        """Score the untrained decoder on the validation set, so `val/checkerboard` starts at step 0."""
+        if self.init_checkerboard is None:
+            self.init_checkerboard = self.measure_checkerboard(self.trainer.datamodule.val)
+            if self.logger is not None:
+                self.logger.log_metrics({"val/checkerboard": self.init_checkerboard,
+                                         "init/checkerboard": self.init_checkerboard}, step=0)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["init_checkerboard"] = self.init_checkerboard
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.init_checkerboard = checkpoint.get("init_checkerboard")
+
+    def configure_model(self) -> None:
+        """``compile=true``: torch.compile the encoder and decoder in place (state_dict keys unchanged)."""
+        if self.hparams.get("compile") and getattr(self.encoder, "_compiled_call_impl", None) is None:
+            self.encoder.compile()
+            self.decoder.compile()
 
     def configure_optimizers(self):
         return self.optimizer_factory(self.parameters())

@@ -1,0 +1,135 @@
+"""Pictures of artifacts, as (3, H, W) float tensors in [0, 1] for TensorBoard and the figures.
+
+Each function takes images in [0, 1] (N, C, H, W) and returns one grid; callers log or save it.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchvision.utils import make_grid
+
+from checkerboard import decoders as dec
+from checkerboard.metrics import lattice_frequencies, log_power_spectrum
+
+
+def colormap(values: torch.Tensor, name: str = "magma") -> torch.Tensor:
+    """(N, H, W) values in [0, 1] -> (N, 3, H, W) colours from a matplotlib colormap."""
+    lut = torch.tensor(matplotlib.colormaps[name](torch.linspace(0, 1, 256).numpy())[:, :3], dtype=torch.float32)
+    return lut[(values.clamp(0, 1) * 255).round().long().cpu()].permute(0, 3, 1, 2)
+
+
+def grid(images: torch.Tensor, nrow: int, scale: int = 1) -> torch.Tensor:
+    """A white-lined grid; ``scale`` enlarges small images with nearest resize (pixels stay square)."""
+    images = images.float().cpu().clamp(0, 1)
+    if scale > 1:
+        images = F.interpolate(images, scale_factor=scale, mode="nearest")
+    return make_grid(images, nrow=nrow, padding=1, pad_value=1.0)
+
+
+def reconstructions(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Inputs in the top row, reconstructions below."""
+    return grid(torch.cat([x, y]), nrow=len(x), scale=2)
+
+
+def error_map(x: torch.Tensor, y: torch.Tensor, gain: float = 4.0) -> torch.Tensor:
+    """|output - target| averaged over channels, amplified ``gain`` times (a periodic grid stands out)."""
+    err = ((y - x).abs().mean(dim=1) * gain).clamp(0, 1)
+    return grid(colormap(err, "inferno"), nrow=len(x), scale=2)
+
+
+def flattest_patch(x: torch.Tensor, size: int) -> tuple[int, int]:
+    """Top-left corner of the ``size`` x ``size`` window with the least variance, summed over the batch.
+
+    Flat regions are where a checkerboard is easiest to see: nothing else varies there.
+    """
+    mean = F.avg_pool2d(x, size, stride=1)
+    var = (F.avg_pool2d(x * x, size, stride=1) - mean**2).sum(dim=(0, 1))
+    r, c = divmod(int(var.argmin()), var.shape[-1])
+    return r, c
+
+
+def zoom(x: torch.Tensor, y: torch.Tensor, size: int = 8, scale: int = 8) -> torch.Tensor:
+    """The flattest region of the targets, cropped from inputs (top) and outputs (bottom), enlarged.
+
+    Nearest resize keeps pixels square, so a period-2 or period-4 grid is visible at a glance.
+    The contrast of each crop is stretched to its own range for the same reason.
+    """
+    r, c = flattest_patch(x, size)
+    crops = torch.cat([x, y])[..., r:r + size, c:c + size]
+    lo = crops.amin(dim=(1, 2, 3), keepdim=True)
+    hi = crops.amax(dim=(1, 2, 3), keepdim=True)
+    crops = (crops - lo) / (hi - lo).clamp_min(1e-3)
+    return grid(F.interpolate(crops, scale_factor=scale, mode="nearest"), nrow=len(x))
+
+
+def spectrum(err: torch.Tensor, period: int, scale: int = 6) -> torch.Tensor:
+    """Log power spectrum of each image of ``err``, centred, with the lattice bins k/period outlined.
+
+    The colour range is shared by all images of the grid so that they compare.
+    """
+    spec = log_power_spectrum(err.float())  # (N, H, W)
+    lo, hi = spec.quantile(0.01), spec.max()
+    img = F.interpolate(colormap((spec - lo) / (hi - lo).clamp_min(1e-6), "viridis"),
+                        scale_factor=scale, mode="nearest")
+    cyan = torch.tensor([0.0, 1.0, 1.0])[:, None]
+    for r, c in lattice_frequencies(*spec.shape[-2:], period).tolist():
+        cell = img[:, :, r * scale:(r + 1) * scale, c * scale:(c + 1) * scale]  # a view: edits img
+        cell[:, :, 0], cell[:, :, -1], cell[..., 0], cell[..., -1] = cyan, cyan, cyan, cyan
+    return grid(img, nrow=len(err))
+
+
+def overlap_counts(decoder: str, depth: int, latent: int = 6) -> torch.Tensor:
+    """How many kernel taps reach each output pixel through ``depth`` stacked x2 layers.
+
+    Built from the real layer classes with one channel, all weights 1 and biases 0, applied to an
+    all-ones input: each output pixel then counts its paths to the input, the Distill figure.
+    """
+    layers = [dec.UPSAMPLERS[decoder](1, 1) for _ in range(depth)]
+    with torch.no_grad():
+        for layer in layers:
+            for name, p in layer.named_parameters():
+                p.fill_(0.0 if name.endswith("bias") else 1.0)
+        return nn.Sequential(*layers)(torch.ones(1, 1, latent, latent))[0, 0]
+
+
+def overlap_image(decoder: str, depth: int, scale: int = 8) -> torch.Tensor:
+    """``overlap_counts`` of the central region, coloured (dark = few taps, bright = many)."""
+    counts = overlap_counts(decoder, depth)
+    p = 2**depth
+    centre = counts[2 * p:4 * p, 2 * p:4 * p]  # away from the zero-padded border
+    norm = centre / centre.max()
+    return F.interpolate(colormap(norm[None], "magma"), scale_factor=scale, mode="nearest")[0]
+
+
+def signed(values: torch.Tensor) -> torch.Tensor:
+    """Signed values per image to [0, 1] around grey 0.5, each image scaled by its own largest |value|."""
+    m = values.abs().amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12)
+    return 0.5 + 0.5 * values / m
+
+
+def input_gradient(model: nn.Module, x: torch.Tensor, loss_fn) -> torch.Tensor:
+    """Gradient of the loss with respect to the input image, through the encoder (target fixed).
+
+    The backward pass of a stride-2 convolution is a transposed convolution, so the gradient
+    that reaches the image can have a checkerboard of its own.
+    """
+    x = x.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(loss_fn(model(x), x.detach()), x)
+    return grid(signed(grad.mean(dim=1, keepdim=True)).expand(-1, 3, -1, -1), nrow=len(x), scale=2)
+
+
+def interpolations(model, x: torch.Tensor, steps: int = 5) -> torch.Tensor:
+    """Decode latents between pairs of images: (N//2 pairs) x ``steps`` images, ends included.
+
+    The middle ones come from latents no training image produced, where artifacts show most.
+    """
+    a, b = x[0::2], x[1::2]
+    n = min(len(a), len(b))
+    za, zb = model.encoder(a[:n]), model.encoder(b[:n])
+    t = torch.linspace(0, 1, steps, device=x.device)[None, :, None, None, None]
+    z = (1 - t) * za[:, None] + t * zb[:, None]
+    return model.decoder(z.flatten(0, 1))  # (n * steps, C, H, W), row by row

@@ -1,0 +1,130 @@
+"""The artifacts, shown and measured: per-phase variance at init, the score at init, TensorBoard."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import lightning as L
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from checkerboard import decoders as dec
+from checkerboard import visuals
+from checkerboard.model import Autoencoder
+from checkerboard.shapes import make_shapes
+from checkerboard.train import train
+from conftest import TINY, compose_cfg
+
+IMAGE_TAGS = ["val/reconstructions", "val/error", "val/zoom", "val/spectrum", "decoder/overlap",
+              "val/input_gradient", "val/samples"]
+SCALAR_TAGS = ["train/loss", "val/loss", "val/psnr", "val/ssim", "val/checkerboard", "init/checkerboard",
+               "val/checkerboard_samples"]
+
+
+def phase_variance(name: str, trials: int = 400) -> torch.Tensor:
+    """Output variance of one random x2 layer at each of the 2x2 output phases, over random inits.
+
+    Biases are zeroed: they add the same variance to every phase and only dilute the ratio.
+    """
+    torch.manual_seed(0)
+    total = torch.zeros(2, 2)
+    for _ in range(trials):
+        layer = dec.UPSAMPLERS[name](4, 1)
+        for n, p in layer.named_parameters():
+            if n.endswith("bias"):
+                torch.nn.init.zeros_(p)
+        with torch.no_grad():
+            y = layer(torch.randn(8, 4, 8, 8))[..., 4:-4, 4:-4]  # interior: no padding effects
+        total += torch.stack([torch.stack([y[..., i::2, j::2].var() for j in (0, 1)]) for i in (0, 1)])
+    return total / trials
+
+
+def test_tconv_phase_variance_is_4_2_2_1():
+    v = phase_variance("tconv")
+    ratios = (v / v.min()).flatten().sort().values
+    # Taps per phase are 2x2, 2x1, 1x2, 1x1. 400 inits x 8 inputs x 16 pixels: the estimate's
+    # relative spread is a few percent, so 15% cannot be missed by chance but 2:1 would fail.
+    torch.testing.assert_close(ratios, torch.tensor([1.0, 2.0, 2.0, 4.0]), rtol=0.15, atol=0)
+
+
+@pytest.mark.parametrize("name", ["tconv4", "upsample", "bilinear", "pixelshuffle", "tconv_hold"])
+def test_other_layers_have_flat_phase_variance(name):
+    v = phase_variance(name)
+    assert v.max() / v.min() < 1.15, v
+
+
+def test_overlap_counts_match_the_distill_picture():
+    one = visuals.overlap_counts("tconv", 1)[4:8, 4:8]
+    assert one.unique().tolist() == [1.0, 2.0, 4.0]  # 4:2:2:1 in 2D
+    assert visuals.overlap_counts("upsample", 2)[6:18, 6:18].unique().numel() == 1
+    assert visuals.overlap_counts("tconv4", 2)[6:18, 6:18].unique().numel() == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_checkerboard_at_init_is_higher_for_tconv_than_upsample(seed):
+    images = make_shapes(64, 32, 3, seed=100 + seed)
+    scores = {}
+    for name in ("tconv", "upsample"):
+        L.seed_everything(seed, verbose=False)
+        scores[name] = Autoencoder(name).measure_checkerboard(images)
+    assert scores["tconv"] > 5 * max(scores["upsample"], 1.0), scores
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    metrics = train(compose_cfg(out, [*TINY, "trainer.max_epochs=2", "log.num_images=4"]))
+    return out, metrics
+
+
+def test_run_logs_every_artifact_tag(finished_run):
+    out, metrics = finished_run
+    acc = EventAccumulator(str(out / "tensorboard"), size_guidance={"images": 0, "scalars": 0})
+    acc.Reload()
+    assert set(IMAGE_TAGS) <= set(acc.Tags()["images"])
+    assert set(SCALAR_TAGS) <= set(acc.Tags()["scalars"])
+    # The checkerboard curve starts before training, at step 0, with the value in metrics.json.
+    first = acc.Scalars("val/checkerboard")[0]
+    assert first.step == 0 and first.value == pytest.approx(metrics["init/checkerboard"])
+    assert metrics["val/checkerboard"] == pytest.approx(acc.Scalars("val/checkerboard")[-1].value)
+    # One image per validation epoch, none from the sanity check.
+    assert len(acc.Images("val/reconstructions")) == 2
+    saved = json.loads((out / "metrics.json").read_text())
+    assert {"val/checkerboard", "init/checkerboard"} <= set(saved)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_real_tensorboard_serves_the_tags(finished_run):
+    out, _ = finished_run
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(out), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        scalars = images = None
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                base = f"http://127.0.0.1:{port}/data/plugin"
+                scalars = json.load(urllib.request.urlopen(f"{base}/scalars/tags", timeout=5))
+                images = json.load(urllib.request.urlopen(f"{base}/images/tags", timeout=5))
+                if scalars and images:
+                    break
+            except OSError:
+                pass
+            time.sleep(1)
+        assert scalars and images, "TensorBoard did not answer"
+        served_scalars = {tag for run in scalars.values() for tag in run}
+        served_images = {tag for run in images.values() for tag in run}
+        assert set(SCALAR_TAGS) <= served_scalars and set(IMAGE_TAGS) <= served_images
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
