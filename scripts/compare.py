@@ -1,0 +1,297 @@
+"""Compare the decoders of a sweep: a table, a CSV and two figures, written into the sweep folder.
+
+    python train.py -m experiment=compare                       # every decoder x seeds 0,1,2
+    python scripts/compare.py                                   # the newest sweep under outputs/multirun/
+    python scripts/compare.py outputs/multirun/<date>_<time>    # or a given sweep, from any launcher
+
+Writes into the sweep folder:
+- comparison.md / comparison.csv: per decoder (and dataset), parameters, multiply-accumulates and,
+  as mean and 95% interval over seeds, images per second, val/psnr, val/ssim, val/checkerboard and
+  init/checkerboard; the number of seeds that finished. The interval is the t-distribution
+  half-width t(0.975, n-1) * s / sqrt(n) over the n finished seeds (none with one seed).
+- comparison.png: per decoder, the last logged val/reconstructions, val/zoom and val/spectrum of its
+  first finished job (every job shows the same validation images), beside the checkerboard scores.
+- curves.png: val/checkerboard (step 0: at initialisation) and val/psnr over training, the mean over
+  seeds per decoder with the seeds' min-max range shaded.
+Jobs that did not finish are listed with their state (status.json, or "no status"); a sweep with a
+job still running is reported as partial. Only metrics.json of finished jobs enters the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import re
+import statistics
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+from PIL import Image  # noqa: E402
+
+METRICS = ["images_per_second", "val/psnr", "val/ssim", "val/checkerboard", "init/checkerboard"]
+IMAGES = {"val/reconstructions": "reconstructions (inputs above outputs)",
+          "val/zoom": "flattest region, enlarged (inputs above outputs)",
+          "val/spectrum": "log power spectrum of the error (lattice bins k/P outlined)"}
+# t(0.975, df) for df = 1..30; past 30, z + (z^3 + z) / (4 df) is within 0.003 of it.
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042]
+
+
+def t975(df: int) -> float:
+    return T975[df - 1] if df <= len(T975) else 1.96 + (1.96**3 + 1.96) / (4 * df)
+
+
+def mean_ci(values: list[float]) -> tuple[float, float | None]:
+    """Mean and 95% t half-width; no half-width from fewer than two values."""
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return math.nan, None
+    if len(values) < 2:
+        return values[0], None
+    return statistics.fmean(values), t975(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+
+
+def natural(name: str) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def find_jobs(sweep: Path) -> list[dict]:
+    """Every folder under ``sweep`` holding `.hydra/config.yaml` or `status.json` (launcher files aside)."""
+    dirs = {p.parent for p in sweep.rglob("status.json")}
+    dirs |= {p.parent.parent for p in sweep.rglob("config.yaml") if p.parent.name == ".hydra"}
+    jobs = []
+    for d in sorted((d for d in dirs if d != sweep and ".submitit" not in d.parts), key=lambda d: natural(str(d))):
+        job = {"name": str(d.relative_to(sweep)), "dir": d, "state": "no status", "metrics": None}
+        if (d / "status.json").is_file():
+            status = json.loads((d / "status.json").read_text())
+            job["state"], job["error"] = status.get("state", "no status"), status.get("error")
+        if (d / ".hydra" / "config.yaml").is_file():
+            cfg = OmegaConf.load(d / ".hydra" / "config.yaml")
+            job["decoder"] = OmegaConf.select(cfg, "decoder.name", default="?")
+            job["data"] = OmegaConf.select(cfg, "data.name", default="?")
+        if (d / "metrics.json").is_file() and job["state"] in ("finished", "no status"):
+            job["metrics"] = m = json.loads((d / "metrics.json").read_text())
+            job["state"], job["decoder"], job["data"] = "finished", m["decoder"], m["data"]
+        jobs.append(job)
+    return jobs
+
+
+def expected_jobs(sweep: Path) -> int | None:
+    """How many jobs `multirun.yaml` asked for (sweeper params and command line), if it can tell."""
+    try:
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        cfg = OmegaConf.load(sweep / "multirun.yaml")
+        params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
+        args = [f"{k}={v}" for k, v in params.items()] + list(cfg.hydra.overrides.task)
+        counts = {o.get_key_element(): len(list(o.sweep_iterator())) if o.is_sweep_override() else 1
+                  for o in OverridesParser.create().parse_overrides(args)}
+        return math.prod(counts.values())
+    except Exception:  # no multirun.yaml, or a sweep (glob, range of floats) we cannot count here
+        return None
+
+
+def summarise(jobs: list[dict]) -> list[dict]:
+    """One row per (data, decoder), in job order."""
+    groups: dict[tuple, list[dict]] = {}
+    for job in jobs:
+        groups.setdefault((job.get("data", "?"), job.get("decoder", "?")), []).append(job)
+    rows = []
+    for (data, decoder), members in groups.items():
+        if decoder == "?":  # no config, no metrics: listed with the unfinished jobs only
+            continue
+        done = [j["metrics"] for j in members if j["metrics"]]
+        row = {"data": data, "decoder": decoder, "seeds_finished": len(done), "seeds_total": len(members),
+               "params": done[0]["params"] if done else None, "macs": done[0]["macs"] if done else None,
+               "first_job": next((j for j in members if j["metrics"]), None)}
+        for key in METRICS:
+            row[key], row[key + " ci95"] = mean_ci([m.get(key) for m in done])
+        rows.append(row)
+    return rows
+
+
+def fmt(mean: float, half: float | None) -> str:
+    """The half-width to two significant digits, the mean to the same decimals."""
+    if mean is None or not math.isfinite(mean):
+        return "-"
+    if half is None or not math.isfinite(half):
+        return f"{mean:.4g}"
+    decimals = max(0, 1 - math.floor(math.log10(half))) if half > 0 else 4
+    return f"{mean:.{decimals}f} ± {half:.{decimals}f}"
+
+
+def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | None) -> str:
+    several = len({r["data"] for r in rows}) > 1
+    head = (["data"] if several else []) + ["decoder", "seeds done", "params", "MACs/image", "images/s"] + METRICS[1:]
+    lines = [f"# Decoder comparison: {sweep}", ""]
+    running = [j for j in jobs if j["state"] == "running"]
+    if running or (expected and len(jobs) < expected):
+        lines += [f"**Partial**: {len(running)} job(s) still running, {len(jobs)} of "
+                  f"{expected or '?'} job folders present; the numbers will change.", ""]
+    if not several and rows:
+        lines += [f"Data: `{rows[0]['data']}`.", ""]
+    lines += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for r in rows:
+        cells = ([r["data"]] if several else []) + [
+            f"`{r['decoder']}`", f"{r['seeds_finished']}/{r['seeds_total']}",
+            "-" if r["params"] is None else f"{r['params']:,}", "-" if r["macs"] is None else f"{r['macs']:,}"]
+        cells += [fmt(r[k], r[k + " ci95"]) for k in METRICS]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Mean ± half-width of the 95% t-interval over the seeds that finished "
+              "(t(0.975, n-1) · s / √n; a single seed has no interval). images_per_second counts training "
+              "batches only. checkerboard: the output's lattice prominence beyond the target's (0 = none).", ""]
+    unfinished = [j for j in jobs if j["state"] != "finished"]
+    if unfinished:
+        lines += ["## Jobs that did not finish", ""]
+        lines += [f"- `{j['name']}`: {j['state']}" + (f" ({j['error'][:200]})" if j.get("error") else "")
+                  for j in unfinished]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    keys = ["data", "decoder", "seeds_finished", "seeds_total", "params", "macs"]
+    keys += [k + suffix for k in METRICS for suffix in ("", " ci95")]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([k.replace(" ci95", "_ci95") for k in keys])
+        writer.writerows([["" if r[k] is None else r[k] for k in keys] for r in rows])
+
+
+def events(job: dict):
+    from tensorboard.backend.event_processing.event_accumulator import IMAGES as I, SCALARS as S, EventAccumulator
+
+    if "events" not in job:
+        job["events"] = EventAccumulator(str(job["dir"] / "tensorboard"), size_guidance={S: 0, I: 0}).Reload()
+    return job["events"]
+
+
+def last_image(job: dict, tag: str) -> np.ndarray | None:
+    acc = events(job)
+    if tag not in acc.Tags()["images"]:
+        return None
+    return np.asarray(Image.open(io.BytesIO(acc.Images(tag)[-1].encoded_image_string)).convert("RGB"))
+
+
+def label(row: dict, several: bool) -> str:
+    return f"{row['decoder']} ({row['data']})" if several else row["decoder"]
+
+
+def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
+    rows = [r for r in rows if r["first_job"]]
+    pictures = [[last_image(r["first_job"], tag) for tag in IMAGES] for r in rows]
+    sample = [next((p[i] for p in pictures if p[i] is not None), np.zeros((1, 3, 3))) for i in range(len(IMAGES))]
+    ratios = [s.shape[1] / s.shape[0] for s in sample] + [2.5]
+    height = 1.6
+    fig = plt.figure(figsize=(height * sum(ratios) + 1.5, height * len(rows) + 1.2), layout="constrained")
+    grid = fig.add_gridspec(len(rows), len(ratios), width_ratios=ratios)
+    for i, (row, pics) in enumerate(zip(rows, pictures)):
+        for j, (pic, title) in enumerate(zip(pics, IMAGES.values())):
+            ax = fig.add_subplot(grid[i, j])
+            if pic is not None:
+                ax.imshow(pic, interpolation="nearest")
+            ax.set_xticks([]), ax.set_yticks([])
+            if i == 0:
+                ax.set_title(title, fontsize=11)
+            if j == 0:
+                ax.set_ylabel(label(row, several), fontsize=12, rotation=0, ha="right", va="center")
+    ax = fig.add_subplot(grid[:, -1])
+    y = np.arange(len(rows))
+    err = [r["val/checkerboard ci95"] or 0 for r in rows]
+    ax.barh(y, [r["val/checkerboard"] for r in rows], xerr=err, color="tab:orange", capsize=3,
+            label="val/checkerboard (end)")
+    ax.plot([r["init/checkerboard"] for r in rows], y, "kx", label="init/checkerboard")
+    ax.set_yticks(y, [label(r, several) for r in rows], fontsize=11)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_xlabel("checkerboard score (0 = none)")
+    ax.set_title("mean, 95% t-interval over seeds", fontsize=11)
+    ax.legend(fontsize=10, loc="best")
+    fig.suptitle("The same validation images through each decoder (its first finished seed)", fontsize=14)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def series(job: dict, tag: str) -> tuple[list[int], list[float]]:
+    acc = events(job)
+    if tag not in acc.Tags()["scalars"]:
+        return [], []
+    points = acc.Scalars(tag)
+    return [p.step for p in points], [p.value for p in points]
+
+
+def plot_curves(path: Path, rows: list[dict], jobs: list[dict], several: bool) -> None:
+    tags = ["val/checkerboard", "val/psnr"]
+    datasets = list(dict.fromkeys(r["data"] for r in rows))
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.8 * len(datasets)), squeeze=False,
+                             layout="constrained")
+    for d, data in enumerate(datasets):
+        for row in (r for r in rows if r["data"] == data and r["first_job"]):
+            members = [j for j in jobs if j["metrics"] and (j["data"], j["decoder"]) == (data, row["decoder"])]
+            for ax, tag in zip(axes[d], tags):
+                curves = [series(j, tag) for j in members]
+                n = min(len(v) for _, v in curves)
+                if n == 0:
+                    continue
+                values = np.array([v[:n] for _, v in curves])
+                steps = curves[0][0][:n]
+                line, = ax.plot(steps, values.mean(0), marker=".", label=f"{row['decoder']} ({len(values)} seeds)")
+                ax.fill_between(steps, values.min(0), values.max(0), color=line.get_color(), alpha=0.2)
+        for ax, tag in zip(axes[d], tags):
+            ax.set_title(f"{tag}" + (f" on {data}" if several else "") + ": mean over seeds, min-max shaded",
+                         fontsize=10)
+            ax.set_xlabel("training step")
+            ax.grid(alpha=0.3)
+        axes[d][0].set_yscale("symlog", linthresh=1)  # scores near 0 and in the tens on one axis
+        axes[d][0].set_ylabel("checkerboard score (symlog; step 0: at init)")
+        axes[d][1].set_ylabel("PSNR (dB)")
+        axes[d][1].legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def newest_sweep(root: Path) -> Path | None:
+    sweeps = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    stamp = lambda p: (p / "multirun.yaml").stat().st_mtime if (p / "multirun.yaml").exists() else p.stat().st_mtime
+    return max(sweeps, key=stamp, default=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sweep", nargs="?", type=Path, help="a sweep folder (default: the newest under outputs/multirun/)")
+    args = parser.parse_args(argv)
+    sweep = args.sweep or newest_sweep(Path("outputs/multirun"))
+    if sweep is None:
+        parser.error(f"no sweep under {Path('outputs/multirun').resolve()}; run `python train.py -m experiment=compare` "
+                     f"first, or give a sweep folder")
+    if not sweep.is_dir():
+        parser.error(f"{sweep} does not exist or is not a folder")
+    jobs = find_jobs(sweep)
+    if not jobs:
+        parser.error(f"{sweep} holds no jobs (no subfolder with .hydra/config.yaml or status.json)")
+    rows = summarise(jobs)
+    several = len({r["data"] for r in rows}) > 1
+    text = markdown(sweep, rows, jobs, expected_jobs(sweep))
+    print(text)
+    (sweep / "comparison.md").write_text(text)
+    write_csv(sweep / "comparison.csv", rows)
+    written = ["comparison.md", "comparison.csv"]
+    if any(r["first_job"] for r in rows):
+        plot_comparison(sweep / "comparison.png", rows, several)
+        plot_curves(sweep / "curves.png", rows, jobs, several)
+        written += ["comparison.png", "curves.png"]
+    print(f"wrote {', '.join(written)} in {sweep}\nall jobs side by side:  tensorboard --logdir {sweep}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
