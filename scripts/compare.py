@@ -112,7 +112,7 @@ def summarise(jobs: list[dict]) -> list[dict]:
         done = [j["metrics"] for j in members if j["metrics"]]
         row = {"data": data, "decoder": decoder, "seeds_finished": len(done), "seeds_total": len(members),
                "params": done[0]["params"] if done else None, "macs": done[0]["macs"] if done else None,
-               "first_job": next((j for j in members if j["metrics"]), None)}
+               "finished": [j for j in members if j["metrics"]]}
         for key in METRICS:
             row[key], row[key + " ci95"] = mean_ci([m.get(key) for m in done])
         rows.append(row)
@@ -147,7 +147,7 @@ def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | No
         cells += [fmt(r[k], r[k + " ci95"]) for k in METRICS]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Mean ± half-width of the 95% t-interval over the seeds that finished "
-              "(t(0.975, n-1) · s / √n; a single seed has no interval). images_per_second counts training "
+              "(t(0.975, n-1) · s / √n; a single seed has no interval). images/s counts training "
               "batches only. checkerboard: the output's lattice prominence beyond the target's (0 = none).", ""]
     unfinished = [j for j in jobs if j["state"] != "finished"]
     if unfinished:
@@ -167,19 +167,22 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows([["" if r[k] is None else r[k] for k in keys] for r in rows])
 
 
-def events(job: dict):
-    from tensorboard.backend.event_processing.event_accumulator import IMAGES as I, SCALARS as S, EventAccumulator
+def events(job: dict) -> dict:
+    """The job's TensorBoard scalars and images, all of them (size_guidance 0: no sampling)."""
+    from tensorboard.backend.event_processing.event_accumulator import IMAGES, SCALARS, EventAccumulator
 
     if "events" not in job:
-        job["events"] = EventAccumulator(str(job["dir"] / "tensorboard"), size_guidance={S: 0, I: 0}).Reload()
+        folder, job["events"] = job["dir"] / "tensorboard", {}
+        if folder.is_dir():
+            acc = EventAccumulator(str(folder), size_guidance={SCALARS: 0, IMAGES: 0}).Reload()
+            job["events"] = {t: acc.Scalars(t) for t in acc.Tags()["scalars"]}
+            job["events"].update({t: acc.Images(t) for t in acc.Tags()["images"]})
     return job["events"]
 
 
 def last_image(job: dict, tag: str) -> np.ndarray | None:
-    acc = events(job)
-    if tag not in acc.Tags()["images"]:
-        return None
-    return np.asarray(Image.open(io.BytesIO(acc.Images(tag)[-1].encoded_image_string)).convert("RGB"))
+    found = events(job).get(tag)
+    return np.asarray(Image.open(io.BytesIO(found[-1].encoded_image_string)).convert("RGB")) if found else None
 
 
 def label(row: dict, several: bool) -> str:
@@ -187,74 +190,56 @@ def label(row: dict, several: bool) -> str:
 
 
 def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
-    rows = [r for r in rows if r["first_job"]]
-    pictures = [[last_image(r["first_job"], tag) for tag in IMAGES] for r in rows]
-    sample = [next((p[i] for p in pictures if p[i] is not None), np.zeros((1, 3, 3))) for i in range(len(IMAGES))]
-    ratios = [s.shape[1] / s.shape[0] for s in sample] + [2.5]
-    height = 1.6
-    fig = plt.figure(figsize=(height * sum(ratios) + 1.5, height * len(rows) + 1.2), layout="constrained")
+    rows = [r for r in rows if r["finished"]]
+    pictures = [[last_image(r["finished"][0], tag) for tag in IMAGES] for r in rows]
+    shapes = [next((p[i].shape for p in pictures if p[i] is not None), (1, 3)) for i in range(len(IMAGES))]
+    ratios = [w / h for h, w, *_ in shapes] + [2.5]  # image columns at their own aspect, then the bars
+    fig = plt.figure(figsize=(1.6 * sum(ratios) + 1.5, 1.6 * len(rows) + 1.2), layout="constrained")
     grid = fig.add_gridspec(len(rows), len(ratios), width_ratios=ratios)
     for i, (row, pics) in enumerate(zip(rows, pictures)):
         for j, (pic, title) in enumerate(zip(pics, IMAGES.values())):
-            ax = fig.add_subplot(grid[i, j])
+            ax = fig.add_subplot(grid[i, j], xticks=[], yticks=[])
             if pic is not None:
                 ax.imshow(pic, interpolation="nearest")
-            ax.set_xticks([]), ax.set_yticks([])
             if i == 0:
                 ax.set_title(title, fontsize=11)
             if j == 0:
                 ax.set_ylabel(label(row, several), fontsize=12, rotation=0, ha="right", va="center")
-    ax = fig.add_subplot(grid[:, -1])
-    y = np.arange(len(rows))
-    err = [r["val/checkerboard ci95"] or 0 for r in rows]
-    ax.barh(y, [r["val/checkerboard"] for r in rows], xerr=err, color="tab:orange", capsize=3,
-            label="val/checkerboard (end)")
+    ax, y = fig.add_subplot(grid[:, -1]), np.arange(len(rows))
+    ax.barh(y, [r["val/checkerboard"] for r in rows], xerr=[r["val/checkerboard ci95"] or 0 for r in rows],
+            color="tab:orange", capsize=3, label="val/checkerboard (end)")
     ax.plot([r["init/checkerboard"] for r in rows], y, "kx", label="init/checkerboard")
     ax.set_yticks(y, [label(r, several) for r in rows], fontsize=11)
-    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # bar i beside image row i
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_xlabel("checkerboard score (0 = none)")
     ax.set_title("mean, 95% t-interval over seeds", fontsize=11)
-    ax.legend(fontsize=10, loc="best")
+    ax.legend(fontsize=10)
     fig.suptitle("The same validation images through each decoder (its first finished seed)", fontsize=14)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def series(job: dict, tag: str) -> tuple[list[int], list[float]]:
-    acc = events(job)
-    if tag not in acc.Tags()["scalars"]:
-        return [], []
-    points = acc.Scalars(tag)
-    return [p.step for p in points], [p.value for p in points]
-
-
-def plot_curves(path: Path, rows: list[dict], jobs: list[dict], several: bool) -> None:
-    tags = ["val/checkerboard", "val/psnr"]
-    datasets = list(dict.fromkeys(r["data"] for r in rows))
-    fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.8 * len(datasets)), squeeze=False,
-                             layout="constrained")
-    for d, data in enumerate(datasets):
-        for row in (r for r in rows if r["data"] == data and r["first_job"]):
-            members = [j for j in jobs if j["metrics"] and (j["data"], j["decoder"]) == (data, row["decoder"])]
-            for ax, tag in zip(axes[d], tags):
-                curves = [series(j, tag) for j in members]
-                n = min(len(v) for _, v in curves)
-                if n == 0:
-                    continue
-                values = np.array([v[:n] for _, v in curves])
-                steps = curves[0][0][:n]
-                line, = ax.plot(steps, values.mean(0), marker=".", label=f"{row['decoder']} ({len(values)} seeds)")
-                ax.fill_between(steps, values.min(0), values.max(0), color=line.get_color(), alpha=0.2)
-        for ax, tag in zip(axes[d], tags):
-            ax.set_title(f"{tag}" + (f" on {data}" if several else "") + ": mean over seeds, min-max shaded",
-                         fontsize=10)
-            ax.set_xlabel("training step")
-            ax.grid(alpha=0.3)
-        axes[d][0].set_yscale("symlog", linthresh=1)  # scores near 0 and in the tens on one axis
-        axes[d][0].set_ylabel("checkerboard score (symlog; step 0: at init)")
-        axes[d][1].set_ylabel("PSNR (dB)")
-        axes[d][1].legend(fontsize=8)
+def plot_curves(path: Path, rows: list[dict], several: bool) -> None:
+    datasets = list(dict.fromkeys(r["data"] for r in rows if r["finished"]))
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.8 * len(datasets)), squeeze=False, layout="constrained")
+    for ax_row, data in zip(axes, datasets):
+        for row in (r for r in rows if r["data"] == data and r["finished"]):
+            for ax, tag in zip(ax_row, ["val/checkerboard", "val/psnr"]):
+                curves = [events(j).get(tag, []) for j in row["finished"]]
+                n = min(map(len, curves))  # seeds align by position: same data, same steps
+                if n:
+                    values = np.array([[p.value for p in c[:n]] for c in curves])
+                    steps = [p.step for p in curves[0][:n]]
+                    line, = ax.plot(steps, values.mean(0), marker=".", label=f"{row['decoder']} ({len(values)} seeds)")
+                    ax.fill_between(steps, values.min(0), values.max(0), color=line.get_color(), alpha=0.2)
+                ax.set_title(f"{tag}{f' on {data}' if several else ''}: mean over seeds, min-max shaded", fontsize=10)
+                ax.set(xlabel="training step")
+                ax.grid(alpha=0.3)
+        ax_row[0].set_yscale("symlog", linthresh=1)  # scores near 0 and in the tens on one axis
+        ax_row[0].set_ylabel("checkerboard score (symlog; step 0: at init)")
+        ax_row[1].set_ylabel("PSNR (dB)")
+        ax_row[1].legend(fontsize=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -285,9 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     (sweep / "comparison.md").write_text(text)
     write_csv(sweep / "comparison.csv", rows)
     written = ["comparison.md", "comparison.csv"]
-    if any(r["first_job"] for r in rows):
+    if any(r["finished"] for r in rows):
         plot_comparison(sweep / "comparison.png", rows, several)
-        plot_curves(sweep / "curves.png", rows, jobs, several)
+        plot_curves(sweep / "curves.png", rows, several)
         written += ["comparison.png", "curves.png"]
     print(f"wrote {', '.join(written)} in {sweep}\nall jobs side by side:  tensorboard --logdir {sweep}")
     return 0
