@@ -132,6 +132,15 @@ def test_compare_experiment_sweeps_every_decoder_and_three_seeds(tmp_path):
     assert params.seed == "0,1,2" and cfg.trainer.max_epochs == 5
 
 
+def test_an_experiment_sets_top_level_keys(tmp_path):
+    # lightning-hydra-template users put `seed: ...` in experiments; train.yaml's own values must not win.
+    (tmp_path / "conf" / "experiment").mkdir(parents=True)
+    (tmp_path / "conf" / "experiment" / "mine.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - override /decoder: upsample\nseed: 7\nnum_threads: 1\n")
+    cfg = compose_cfg(tmp_path / "run", [f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "experiment=mine"])
+    assert (cfg.seed, cfg.num_threads, cfg.decoder.name) == (7, 1, "upsample")
+
+
 def test_main_returns_the_optimized_metric(tmp_path):
     assert compose_cfg(tmp_path / "a").optimized_metric == "val/loss"
     cfg = compose_cfg(tmp_path / "b", [*FAST, "trainer.fast_dev_run=true", "optimized_metric=val/psnr"])
