@@ -71,8 +71,6 @@ def test_joblib_launcher_sweep_and_report(tmp_path, capsys):
     check_report(sweep, capsys)
 
 
-@pytest.mark.xfail(strict=True, reason="each submitit job re-resolves ${unique_dir:...} in a fresh process and "
-                   "gets <sweep>-1, <sweep>-2: train.py must register unique_dir with use_cache=True")
 def test_submitit_local_sweep_in_the_default_folder(tmp_path, capsys, monkeypatch):
     # The default sweep folder (no hydra.sweep.dir): every job must land in the one folder.
     result = run_cli("-m", "hydra/launcher=submitit_local", "decoder=tconv,upsample", *FAST, cwd=tmp_path)

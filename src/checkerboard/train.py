@@ -67,7 +67,7 @@ def unique_dir(path: str) -> str:
 
 
 OmegaConf.register_new_resolver("project_root", lambda: str(ROOT), replace=True)
-OmegaConf.register_new_resolver("unique_dir", unique_dir, replace=True)
+OmegaConf.register_new_resolver("unique_dir", unique_dir, replace=True, use_cache=True)
 
 
 class ConfigError(ValueError):
