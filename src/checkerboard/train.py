@@ -260,6 +260,8 @@ def train(cfg: DictConfig) -> dict:
         "params": params, "macs": macs, "epochs": trainer.current_epoch,
         "train_seconds": round(train_seconds, 3),
         "images_per_second": round(run.throughput.images_per_second, 1),
+        "threads": torch.get_num_threads(),  # images/s depends on it (parallel sweeps lower it)
+        "device": str(model.device.type),
         "image_log_seconds": round(run.images.seconds, 3),
         "init/checkerboard": model.init_checkerboard,
         "resumed_from": None if cfg.ckpt_path is None else str(Path(str(cfg.ckpt_path)).resolve()),
