@@ -8,6 +8,7 @@ import lightning as L
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torchmetrics import MeanMetric
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from checkerboard import decoders as dec
@@ -72,7 +73,8 @@ class Autoencoder(L.LightningModule):
             )
 
     def _metrics(self) -> nn.ModuleDict:
-        return nn.ModuleDict({"psnr": PeakSignalNoiseRatio(data_range=1.0),
+        return nn.ModuleDict({"loss": MeanMetric(),
+                              "psnr": PeakSignalNoiseRatio(data_range=1.0),
                               "ssim": StructuralSimilarityIndexMeasure(data_range=1.0),
                               "checkerboard": CheckerboardScore(self.period)})
 
@@ -105,10 +107,14 @@ class Autoencoder(L.LightningModule):
 
     def _evaluate(self, x: torch.Tensor, stage: str, metrics: nn.ModuleDict) -> None:
         y = self(x)
-        self.log(f"{stage}/loss", self.loss_fn(y, x), prog_bar=stage == "val", sync_dist=True)
+        # A metric weighted by images, not a tensor with sync_dist: under DDP the ranks' shards may
+        # differ by an image, and sync_dist averages the ranks' image counts as integers (9 and 8
+        # give 8), which puts the mean off the whole split's.
+        metrics["loss"].update(self.loss_fn(y, x), weight=len(x))
         out = (torch.sigmoid(y) if self.hparams.loss == "bce" else y).clamp(0, 1).float()
         for name, metric in metrics.items():
-            metric(out, x.float())
+            if name != "loss":
+                metric(out, x.float())
             self.log(f"{stage}/{name}", metric, prog_bar=stage == "val" and name != "ssim")
 
     def validation_step(self, x: torch.Tensor, batch_idx: int) -> None:
