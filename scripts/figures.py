@@ -1,17 +1,24 @@
 """Figures drawn from the code, as PNGs for the README.
 
     python scripts/figures.py --notes                 # the three pictures the notes refer to
+    python scripts/figures.py --artifacts             # overlap and phase variance at initialisation
+    python scripts/figures.py --decoders              # every decoder after the same short training (~30 s)
     python scripts/figures.py --notes --out /tmp/fig  # elsewhere (default: outputs/figures)
     python scripts/figures.py                         # every registered figure
 
 Each figure is a function registered with ``@figure(name, group)``; each group gets its own flag
 (``--notes`` draws the "notes" group). Every number drawn comes from running the torch op the
-figure illustrates, so a picture cannot disagree with the code.
+figure illustrates (or from training the real model), so a picture cannot disagree with the code.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import logging
+import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +32,9 @@ import torch.nn.functional as F  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from checkerboard import arithmetic, notes  # noqa: E402
+from checkerboard import arithmetic, notes, visuals  # noqa: E402
+from checkerboard.decoders import UPSAMPLERS  # noqa: E402
+from checkerboard.metrics import checkerboard_score  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DPI = 100  # small PNGs (tens of KB) that stay legible on GitHub
@@ -179,6 +188,179 @@ def transpose_figure() -> Figure:
     _transpose_row(axes[1], notes.T_INPUT, torch.ones(1, 1, 3, 3, dtype=torch.int64), 2, "k = 3, s = 2")
     fig.suptitle("Each input pixel stamps a copy of the kernel (outlined in its colour) s pixels apart;\n"
                  "where copies overlap, their values add", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+# --- the README's figures: the artifacts at initialisation, and after a short training ----------
+
+def _heatmap(ax, values: torch.Tensor, vmin: float, vmax: float, fmt, fontsize: float, cmap: str = "magma") -> None:
+    """``values`` as coloured cells (``vmin``..``vmax`` of ``cmap``) with ``fmt(v)`` written in each."""
+    ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    colours = plt.get_cmap(cmap)
+    span = max(vmax - vmin, 1e-12)
+    for (r, c), v in zip(torch.cartesian_prod(*map(torch.arange, values.shape)).tolist(), values.flatten().tolist()):
+        red, green, blue, _ = colours(min(max((v - vmin) / span, 0.0), 1.0))
+        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # perceived brightness of the cell
+        ax.text(c, r, fmt(v), ha="center", va="center", fontsize=fontsize, color="white" if dark else "black")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+OVERLAP_SIDE = 12  # output pixels shown per side: 6 periods of one x2 layer, 3 of two
+
+
+@figure("overlap", group="artifacts")
+def overlap_figure() -> Figure:
+    """Taps reaching each output pixel through one and two x2 layers of tconv, tconv4 and upsample."""
+    names = ("tconv", "tconv4", "upsample")
+    fig, axes = plt.subplots(2, 3, figsize=(10, 8.4))
+    for row, depth in enumerate((1, 2)):
+        p = 2**depth
+        for ax, name in zip(axes[row], names):
+            # A latent of 10 leaves a 12x12 window 2 periods away from the zero-padded border.
+            counts = visuals.overlap_counts(name, depth, latent=10)[2 * p:2 * p + OVERLAP_SIDE,
+                                                                    2 * p:2 * p + OVERLAP_SIDE]
+            # Own scale per panel, from 0, so that a uniform panel is one flat colour.
+            _heatmap(ax, counts, 0, counts.max().item(), _number, fontsize=8)
+            for k in range(p, OVERLAP_SIDE, p):  # the period of the stack, as thin lines
+                ax.axhline(k - 0.5, color="0.6", linewidth=0.6)
+                ax.axvline(k - 0.5, color="0.6", linewidth=0.6)
+            values = counts.unique().int().tolist()
+            spread = ("the same everywhere: " + _number(values[0]) if len(values) == 1
+                      else f"{', '.join(map(str, values))} ({values[-1] // values[0]}:1)")
+            ax.set_title(f"{name}, {depth} layer{'s' * (depth > 1)}\ntaps per pixel: {spread}", fontsize=10)
+    fig.suptitle(f"Kernel taps reaching each output pixel (one channel, every weight 1; the central "
+                 f"{OVERLAP_SIDE}x{OVERLAP_SIDE} pixels; grey lines: one period)\ntconv (3x3, stride 2) "
+                 "overlaps unevenly; tconv4 (4x4, stride 2) and upsample (nearest, then 3x3) evenly",
+                 fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+PHASE_TRIALS = 400  # random initialisations averaged: the estimate tests/test_artifacts.py checks
+
+
+@figure("phase_variance", group="artifacts")
+def phase_variance_figure() -> Figure:
+    """Per-phase output variance of one random x2 layer of every decoder, relative to the smallest."""
+    names = list(UPSAMPLERS)
+    variances = {name: visuals.phase_variance(name, PHASE_TRIALS) for name in names}
+    ratios = {name: v / v.min() for name, v in variances.items()}
+    top = max(r.max().item() for r in ratios.values())
+    # Taps per phase of one tconv layer with every weight 1: the variance ratio expected of it.
+    taps = visuals.overlap_counts("tconv", 1)[4:6, 4:6]
+    expected = taps / taps.min()
+    fig, axes = plt.subplots(2, 3, figsize=(10, 7.6))
+    for ax, name in zip(axes.flat, names):
+        r = ratios[name]
+        if name == "tconv":
+            text = iter([f"{v:.2f}\n(expected {_number(e)})" for v, e in zip(r.flatten().tolist(),
+                                                                            expected.flatten().tolist())])
+            _heatmap(ax, r, 1, top, lambda v: next(text), fontsize=11, cmap="YlOrBr")
+            ratio = ":".join(_number(e) for e in expected.flatten().sort(descending=True).values.tolist())
+            title = f"{name}: {ratio} expected (taps per phase)"
+        else:
+            _heatmap(ax, r, 1, top, lambda v: f"{v:.2f}", fontsize=12, cmap="YlOrBr")
+            title = f"{name}: flat (max/min {r.max().item():.2f})"
+        ax.set_xticks([0, 1], ["even col", "odd col"], fontsize=9)
+        ax.set_yticks([0, 1], ["even row", "odd row"], fontsize=9)
+        ax.set_title(title, fontsize=11)
+    fig.suptitle(f"Output variance of one random x2 layer at each of its 2x2 output phases, relative to the "
+                 f"smallest\n(default init, biases zeroed, N(0, 1) input, mean over {PHASE_TRIALS} "
+                 f"initialisations; one colour scale, 1 to {top:.1f})", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+# Every decoder is trained exactly so, on the built-in shapes data. Half the default images in
+# batches of 32: as many steps as the default (PSNR 19-24 dB after 3 epochs) at half the compute.
+# One CPU thread: layers this small gain little from a second, and when other work holds the second
+# core each op's barrier waits for it (2 CPU cores, busy: 2-5 s per decoder with one thread, 80-130 s
+# with two).
+TRAINING = ["data=shapes", "data.num_train=2048", "data.num_test=128", "data.batch_size=32", "seed=0",
+            "num_threads=1", "trainer.max_epochs=3", "trainer.accelerator=cpu",
+            "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
+VAL_IMAGE = 0  # which validation image is shown; the same for every decoder
+
+
+def _trained(name: str, out: Path):
+    """Train ``name`` with ``TRAINING`` through the real `train()`; the model at its last step, and its config."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict
+
+    from checkerboard.model import Autoencoder
+    from checkerboard.train import CONFIG_DIR, train
+
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # no "GPU available" lines per run
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=[f"hydra.run.dir={out}", f"decoder={name}", *TRAINING],
+                      return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(out)
+    with contextlib.redirect_stdout(io.StringIO()):  # the run's own summary; the figure says what matters
+        train(cfg)
+    model = Autoencoder.load_from_checkpoint(out / "checkpoints" / "last.ckpt", map_location="cpu")
+    return model.eval(), cfg
+
+
+def _tiles(strip: torch.Tensor, n: int) -> list[torch.Tensor]:
+    """Split a one-row ``visuals.grid`` of ``n`` equal images (1 px white lines) into (H, W, 3) arrays."""
+    w = (strip.shape[-1] - 1) // n - 1
+    return [strip[:, 1:-1, 1 + i * (w + 1):1 + i * (w + 1) + w].permute(1, 2, 0) for i in range(n)]
+
+
+@figure("decoders", group="decoders")
+def decoders_figure() -> Figure:
+    """One validation image through every decoder after the same short training."""
+    from hydra.utils import instantiate
+
+    names = list(UPSAMPLERS)
+    models = []
+    threads = torch.get_num_threads()  # `num_threads` in TRAINING sets it for the process; put it back after
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in names:
+                start = time.perf_counter()
+                model, cfg = _trained(name, Path(tmp) / name)
+                models.append(model)
+                print(f"  trained {name} ({time.perf_counter() - start:.0f} s)")
+    finally:
+        torch.set_num_threads(threads)
+    data = instantiate(cfg.data)  # the same split the runs validated on
+    data.setup("fit")
+    x = data.val[VAL_IMAGE:VAL_IMAGE + 1].float() / 255
+    with torch.no_grad():
+        ys = torch.cat([m.reconstruct(x) for m in models])
+    n, period = len(names), model.period
+    scores = checkerboard_score(ys, x.expand_as(ys), period).tolist()
+    psnrs = (-10 * torch.log10((ys - x).square().mean(dim=(1, 2, 3)))).tolist()
+    # One call each, so that every row shares the same zoom window and the same spectrum colour range.
+    zooms = visuals.zoom(x.expand(n, -1, -1, -1), ys)  # the input's crops above (flat), outputs' below
+    zoomed = _tiles(zooms[:, (zooms.shape[1] - 1) // 2:], n)
+    spectra = _tiles(visuals.spectrum(ys - x, period), n)
+    epochs = next(o for o in TRAINING if o.startswith("trainer.max_epochs")).split("=")[1]
+
+    fig, axes = plt.subplots(n, 4, figsize=(8.6, 1.95 * n + 1.0))
+    titles = ["input (validation)", "reconstruction", "output on the input's\nflattest 8x8 (stretched)",
+              f"error spectrum (log);\ncyan: k/{period} cycles/px"]
+    for row, name in enumerate(names):
+        pictures = (x[0].permute(1, 2, 0), ys[row].permute(1, 2, 0), zoomed[row], spectra[row])
+        for ax, picture in zip(axes[row], pictures):
+            ax.imshow(picture.clamp(0, 1).numpy(), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[row, 0].set_ylabel(f"{name}\nscore {scores[row]:.1f}\nPSNR {psnrs[row]:.1f} dB",
+                                rotation=0, ha="right", va="center", fontsize=10, labelpad=8)
+    for ax, title in zip(axes[0], titles):
+        ax.set_title(title, fontsize=9.5)
+    fig.suptitle(f"One validation image through each decoder after the same training ({epochs} epochs on "
+                 f"the shapes data, seed 0).\nscore: its checkerboard score, the output's lattice prominence "
+                 f"minus the input's (period {period})", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -12,7 +12,6 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from checkerboard import decoders as dec
 from checkerboard import visuals
 from checkerboard.model import Autoencoder
 from checkerboard.shapes import make_shapes
@@ -25,26 +24,8 @@ SCALAR_TAGS = ["train/loss", "val/loss", "val/psnr", "val/ssim", "val/checkerboa
                "val/checkerboard_samples"]
 
 
-def phase_variance(name: str, trials: int = 400) -> torch.Tensor:
-    """Output variance of one random x2 layer at each of the 2x2 output phases, over random inits.
-
-    Biases are zeroed: they add the same variance to every phase and only dilute the ratio.
-    """
-    torch.manual_seed(0)
-    total = torch.zeros(2, 2)
-    for _ in range(trials):
-        layer = dec.UPSAMPLERS[name](4, 1)
-        for n, p in layer.named_parameters():
-            if n.endswith("bias"):
-                torch.nn.init.zeros_(p)
-        with torch.no_grad():
-            y = layer(torch.randn(8, 4, 8, 8))[..., 4:-4, 4:-4]  # interior: no padding effects
-        total += torch.stack([torch.stack([y[..., i::2, j::2].var() for j in (0, 1)]) for i in (0, 1)])
-    return total / trials
-
-
 def test_tconv_phase_variance_is_4_2_2_1():
-    v = phase_variance("tconv")
+    v = visuals.phase_variance("tconv")
     ratios = (v / v.min()).flatten().sort().values
     # Taps per phase are 2x2, 2x1, 1x2, 1x1. 400 inits x 8 inputs x 16 pixels: the estimate's
     # relative spread is a few percent, so 15% cannot be missed by chance but 2:1 would fail.
@@ -53,7 +34,7 @@ def test_tconv_phase_variance_is_4_2_2_1():
 
 @pytest.mark.parametrize("name", ["tconv4", "upsample", "bilinear", "pixelshuffle", "tconv_hold"])
 def test_other_layers_have_flat_phase_variance(name):
-    v = phase_variance(name)
+    v = visuals.phase_variance(name)
     assert v.max() / v.min() < 1.15, v
 
 

@@ -95,6 +95,29 @@ def overlap_counts(decoder: str, depth: int, latent: int = 6) -> torch.Tensor:
         return nn.Sequential(*layers)(torch.ones(1, 1, latent, latent))[0, 0]
 
 
+def phase_variance(name: str, trials: int = 400, seed: int = 0) -> torch.Tensor:
+    """(2, 2) output variance of one random x2 layer ``name`` at each output phase (row, col parity).
+
+    ``V[i, j] = mean over trials of var(y[..., i::2, j::2])``, ``y`` the layer's output (4 -> 1
+    channels, default init) for a batch of N(0, 1) inputs, away from the zero-padded border. Biases
+    are zeroed: they add the same variance to every phase and only dilute the ratio. A phase that
+    sums n independent taps gets n times the variance, so ``tconv`` (2x2, 2x1, 1x2, 1x1 taps) gives
+    4:2:2:1. Seeded with ``seed``; the global random state is left as it was.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        total = torch.zeros(2, 2)
+        for _ in range(trials):
+            layer = dec.UPSAMPLERS[name](4, 1)
+            for n, p in layer.named_parameters():
+                if n.endswith("bias"):
+                    nn.init.zeros_(p)
+            with torch.no_grad():
+                y = layer(torch.randn(8, 4, 8, 8))[..., 4:-4, 4:-4]  # interior: no padding effects
+            total += torch.stack([torch.stack([y[..., i::2, j::2].var() for j in (0, 1)]) for i in (0, 1)])
+    return total / trials
+
+
 def overlap_image(decoder: str, depth: int, scale: int = 8) -> torch.Tensor:
     """``overlap_counts`` of the central region, coloured (dark = few taps, bright = many)."""
     counts = overlap_counts(decoder, depth)

@@ -1,0 +1,52 @@
+"""The README's figures: `scripts/figures.py` writes readable, non-trivial PNGs, small enough to commit."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def artifact_figures(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("figures")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "figures.py"), "--artifacts", "--out", str(out)],
+                   check=True, capture_output=True, text=True, timeout=300)
+    return out
+
+
+@pytest.mark.parametrize("name", ["overlap", "phase_variance"])
+def test_artifact_figure_is_a_real_image(artifact_figures, name):
+    path = artifact_figures / f"{name}.png"
+    assert path.stat().st_size < 250_000  # committed to the repository, so kept small
+    image = mpimg.imread(path)
+    assert image.ndim == 3 and image.shape[0] > 400 and image.shape[1] > 600
+    rgb = image[..., :3]
+    assert rgb.std() > 0.1  # not one colour, nor a near-blank page
+    assert (rgb.reshape(-1, 3) != rgb[0, 0]).any(axis=1).mean() > 0.2  # a fifth of the pixels drawn on
+
+
+def test_only_the_chosen_group_is_drawn(artifact_figures):
+    assert sorted(p.name for p in artifact_figures.iterdir()) == ["overlap.png", "phase_variance.png"]
+
+
+def test_decoders_figure_trains_every_decoder(tmp_path, monkeypatch):
+    """The trained figure, in-process with one epoch instead of three (the same code path, ~15 s)."""
+    spec = importlib.util.spec_from_file_location("figures", ROOT / "scripts" / "figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    one_epoch = [o for o in figures.TRAINING if not o.startswith("trainer.max_epochs=")] + ["trainer.max_epochs=1"]
+    monkeypatch.setattr(figures, "TRAINING", one_epoch)
+    threads = torch.get_num_threads()
+    (path,) = figures.main(["--decoders", "--out", str(tmp_path)])
+    assert path.name == "decoders.png" and path.stat().st_size < 250_000
+    assert torch.get_num_threads() == threads  # the figure's one-thread training does not leak out
+    image = mpimg.imread(path)[..., :3]
+    assert image.shape[0] > image.shape[1] > 600 and image.std() > 0.1  # six rows of four panels
