@@ -51,18 +51,21 @@ def flattest_patch(x: torch.Tensor, size: int) -> tuple[int, int]:
     return r, c
 
 
-def zoom(x: torch.Tensor, y: torch.Tensor, size: int = 8, scale: int = 8) -> torch.Tensor:
+def zoom(x: torch.Tensor, y: torch.Tensor, size: int = 8, scale: int = 8, max_gain: float = 16.0) -> torch.Tensor:
     """The flattest region of the targets, cropped from inputs (top) and outputs (bottom), enlarged.
 
     Nearest resize keeps pixels square, so a period-2 or period-4 grid is visible at a glance.
-    The contrast of each crop is stretched to its own range for the same reason.
+    Each crop keeps its mean colour while its deviations from that mean are amplified (up to
+    ``max_gain`` times, to span a quarter of the range): a flat crop stays its own flat colour, a
+    faint grid on it becomes plain to see.
     """
     r, c = flattest_patch(x, size)
     crops = torch.cat([x, y])[..., r:r + size, c:c + size]
-    lo = crops.amin(dim=(1, 2, 3), keepdim=True)
-    hi = crops.amax(dim=(1, 2, 3), keepdim=True)
-    crops = (crops - lo) / (hi - lo).clamp_min(1e-3)
-    return grid(F.interpolate(crops, scale_factor=scale, mode="nearest"), nrow=len(x))
+    mean = crops.mean(dim=(2, 3), keepdim=True)
+    dev = crops - mean
+    reach = dev.abs().amax(dim=(1, 2, 3), keepdim=True)
+    gain = 0.25 / reach.clamp_min(0.25 / max_gain)
+    return grid(F.interpolate((mean + gain * dev).clamp(0, 1), scale_factor=scale, mode="nearest"), nrow=len(x))
 
 
 def spectrum(err: torch.Tensor, period: int, scale: int = 6) -> torch.Tensor:
