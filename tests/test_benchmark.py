@@ -33,3 +33,17 @@ def test_benchmark_writes_json_records_and_markdown(tmp_path):
     assert "| decoder |" in table and "| tconv |" in table and "| upsample |" in table
     assert "python scripts/benchmark.py" in table  # the command that produced it
     assert "upsample" in result.stdout and "ratio" in result.stdout
+
+
+def test_benchmark_compile_variant_runs_both_paths_compiled(tmp_path):
+    # torch.compile is a GPU option, but its code path (the model's configure_model, the bare
+    # loop mirroring it) runs on CPU too; inductor needs a C compiler, as on any Linux machine.
+    out_json = tmp_path / "speed.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--decoders", "tconv", "--variants", "compile",
+         "--repeats", "1", "--steps", "2", "--val-batches", "1", "--json", str(out_json), *TINY_DATA],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    [record] = json.loads(out_json.read_text())
+    assert record["variant"] == "compile" and record["compile"] is True
+    assert record["project_images_per_second"] > 0 and record["bare_images_per_second"] > 0

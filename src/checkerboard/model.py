@@ -52,6 +52,7 @@ class Autoencoder(L.LightningModule):
         self.val_metrics = self._metrics()
         self.test_metrics = self._metrics()
         self.init_checkerboard: float | None = None
+        self._compiled = None  # the training forward pass under torch.compile (compile=true), see configure_model
         if channels_last:
             self.to(memory_format=torch.channels_last)
 
@@ -80,6 +81,8 @@ class Autoencoder(L.LightningModule):
 
     # -- forward -----------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._compiled is not None and self.training:
+            return self._compiled(x)
         return self.decoder(self.encoder(x))
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
@@ -155,10 +158,12 @@ class Autoencoder(L.LightningModule):
         self.init_checkerboard = checkpoint.get("init_checkerboard")
 
     def configure_model(self) -> None:
-        """``compile=true``: torch.compile the encoder and decoder in place (state_dict keys unchanged)."""
-        if self.hparams.get("compile") and getattr(self.encoder, "_compiled_call_impl", None) is None:
-            self.encoder.compile()
-            self.decoder.compile()
+        """``compile=true``: torch.compile the training forward pass, the hot path (one batch size,
+        so one static graph; inductor's dynamic shapes fail on these models). Evaluation and the
+        image panels, with their many small shapes, stay eager. The state_dict is unchanged.
+        """
+        if self.hparams.get("compile") and self._compiled is None:
+            self._compiled = torch.compile(lambda x: self.decoder(self.encoder(x)), dynamic=False)
 
     def configure_optimizers(self):
         return self.optimizer_factory(self.parameters())
