@@ -8,6 +8,7 @@ import sys
 import torch
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
+from checkerboard.data import Batches
 from checkerboard.model import Autoencoder
 from checkerboard.train import ROOT, build
 from conftest import compose_cfg
@@ -29,6 +30,14 @@ def evaluate(model: Autoencoder, images: torch.Tensor) -> dict:
     return {"loss": float(model.loss_fn(y, x)),
             "psnr": float(PeakSignalNoiseRatio(data_range=1.0)(out, x)),
             "ssim": float(StructuralSimilarityIndexMeasure(data_range=1.0)(out, x))}
+
+
+def test_evaluation_shards_hold_every_image_once_training_shards_are_equal():
+    images = torch.arange(17).view(17, 1, 1, 1)
+    evaluation = [torch.cat(list(Batches(images, 4, rank=r, world_size=2))).flatten() for r in (0, 1)]
+    assert sorted(torch.cat(evaluation).tolist()) == list(range(17))  # none dropped, none twice
+    train = [Batches(images, 4, shuffle=True, drop_last=True, rank=r, world_size=2) for r in (0, 1)]
+    assert len(train[0]) == len(train[1]) == 2  # as many steps on every rank, or DDP would hang
 
 
 def test_ddp_on_two_cpu_processes(tmp_path):
