@@ -52,7 +52,7 @@ def test_batches_shard_by_rank_without_overlap():
 
 def test_mnist_loads_from_idx_files_through_torchvision(tmp_path):
     write_mnist(tmp_path, n_train=50, n_test=20)
-    dm = TorchvisionDataModule("mnist", root=str(tmp_path), download=False, val_fraction=0.2)
+    dm = TorchvisionDataModule("mnist", root=str(tmp_path), download=False, val_fraction=0.2, batch_size=8)
     dm.setup()
     assert dm.channels == 1 and dm.image_size == 28
     assert len(dm.train) == 40 and len(dm.val) == 10 and len(dm.test) == 20
@@ -67,7 +67,7 @@ def test_mnist_resized_once_when_asked(tmp_path):
 
 def test_cifar10_loads_from_pickled_batches_through_torchvision(tmp_path, no_cifar_md5):
     write_cifar10(tmp_path, n_per_batch=10)
-    dm = TorchvisionDataModule("cifar10", root=str(tmp_path), download=False)
+    dm = TorchvisionDataModule("cifar10", root=str(tmp_path), download=False, batch_size=8)
     dm.setup()
     assert dm.channels == 3 and dm.image_size == 32 and len(dm.train) + len(dm.val) == 50
     # Same pixels as written: channel planes in CIFAR's R, G, B order.
@@ -91,7 +91,7 @@ def test_channels_the_data_does_not_have_are_refused(tmp_path):
 
 def test_folder_of_pngs_with_train_and_test(tmp_path):
     write_png_folder(tmp_path)
-    dm = FolderDataModule(root=str(tmp_path))
+    dm = FolderDataModule(root=str(tmp_path), batch_size=4)
     dm.setup()
     assert dm.train.shape[1:] == (3, 32, 32) and len(dm.test) == 12 and len(dm.train) + len(dm.val) == 12
 
@@ -99,14 +99,14 @@ def test_folder_of_pngs_with_train_and_test(tmp_path):
 def test_folder_of_mixed_sizes_is_refused_or_resized(tmp_path):
     write_png_folder(tmp_path, sizes=((32, 32), (40, 36)))
     with pytest.raises(DataError, match="different sizes.*data.image_size"):
-        FolderDataModule(root=str(tmp_path)).setup()
-    dm = FolderDataModule(root=str(tmp_path), image_size=24)
+        FolderDataModule(root=str(tmp_path), batch_size=4).setup()
+    dm = FolderDataModule(root=str(tmp_path), image_size=24, batch_size=4)
     dm.setup()
     assert dm.train.shape[1:] == (3, 24, 24)
 
 
 def test_single_folder_is_split_deterministically(tmp_path):
     write_png_folder(tmp_path)
-    a, b = FolderDataModule(root=str(tmp_path / "train")), FolderDataModule(root=str(tmp_path / "train"))
+    a, b = (FolderDataModule(root=str(tmp_path / "train"), batch_size=4) for _ in range(2))
     a.setup(), b.setup()
     assert torch.equal(a.test, b.test) and len(a.test) == 1

@@ -12,6 +12,7 @@ interrupted) and, only once the run has finished, `metrics.json`.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -31,7 +32,7 @@ from hydra.errors import InstantiationException
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from hydra.utils import instantiate
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -135,8 +136,9 @@ class CheckOutputDir(Callback):
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
         folder = Path(config.hydra.run.dir)
         # An explicit hydra.run.dir that already holds a run: refuse rather than mix two runs.
-        # (DDP's worker processes are relaunched into their parent's folder on purpose.)
-        if (folder / "status.json").exists() and os.environ.get("LOCAL_RANK", "0") == "0":
+        # (DDP's worker processes and srun's other tasks share rank 0's folder on purpose.)
+        rank = next((os.environ[k] for k in ("RANK", "SLURM_PROCID", "LOCAL_RANK") if k in os.environ), "0")
+        if (folder / "status.json").exists() and rank == "0":
             print(f"Error: {folder} already holds a run (see its status.json); a run never overwrites "
                   f"another. Leave hydra.run.dir at its default or give a new folder.", file=sys.stderr)
             sys.exit(2)
@@ -221,7 +223,11 @@ def build(cfg: DictConfig) -> Run:
     stopper = GracefulStop(out / "checkpoints" / "last.ckpt")
     checkpoints = ModelCheckpoint(dirpath=out / "checkpoints", filename="best", monitor="val/loss", mode="min",
                                   save_last=True)
-    trainer = instantiate(cfg.trainer, logger=logger, callbacks=[checkpoints, throughput, images, stopper])
+    callbacks = [checkpoints, throughput, images, stopper]
+    if cfg.trainer.enable_progress_bar:
+        # Redrawing the bar every step costs ~1% of a CPU step (and a GPU sync to read the loss).
+        callbacks.append(TQDMProgressBar(refresh_rate=cfg.trainer.log_every_n_steps))
+    trainer = instantiate(cfg.trainer, logger=logger, callbacks=callbacks)
     return Run(cfg, out, datamodule, model, trainer, logger, throughput, images, stopper)
 
 
@@ -290,6 +296,9 @@ def train(cfg: DictConfig) -> dict:
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     """Hydra entry point; returns ``cfg.optimized_metric`` for sweepers."""
+    # The garbage collector need not walk torch's and Lightning's import-time objects again and
+    # again (and at exit): about 1 s of a 9 s default run.
+    gc.freeze()
     out = Path(cfg.paths.output_dir)
     try:
         metrics = train(cfg)
