@@ -60,13 +60,9 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import open_dict
 
 from checkerboard import decoders as dec
-from checkerboard.train import CONFIG_DIR, build
+from checkerboard.train import build, compose_config
 
 # Named sets of overrides; the bare loop mirrors each (autocast, channels_last, torch.compile).
 VARIANTS = {
@@ -263,17 +259,6 @@ def quartiles(values: list[float]) -> tuple[float, float]:
 
 
 # -- one decoder, one variant ---------------------------------------------------------------
-def compose_cfg(out_dir: Path, overrides: list[str]):
-    """The real configs, composed as `python train.py <overrides>` would, writing into out_dir."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=[f"hydra.run.dir={out_dir}", *overrides], return_hydra_config=True)
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out_dir)
-    return cfg
-
-
 def measure(decoder: str, variant: str, args, overrides: list[str]) -> dict:
     device = torch.device("cuda" if args.device == "cuda" else "cpu")
     epochs = args.repeats + 1  # epoch 0 warms up A and B
@@ -282,7 +267,7 @@ def measure(decoder: str, variant: str, args, overrides: list[str]) -> dict:
     limits = [f"++trainer.limit_val_batches={args.val_batches}" if args.val_batches else None,
               f"++trainer.limit_train_batches={args.steps}" if args.steps else None]
     with tempfile.TemporaryDirectory(prefix="checkerboard-bench-") as tmp:
-        cfg = compose_cfg(Path(tmp), [f"decoder={decoder}", *dev, *VARIANTS[variant], *overrides,
+        cfg = compose_config(Path(tmp), [f"decoder={decoder}", *dev, *VARIANTS[variant], *overrides,
                                       f"trainer.max_epochs={epochs}", *filter(None, limits)])
         load_before = os.getloadavg()[0]
         t = time.perf_counter()

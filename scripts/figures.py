@@ -286,25 +286,14 @@ VAL_IMAGE = 0  # which validation image is shown; the same for every decoder
 
 def _trained(name: str, out: Path):
     """Train ``name`` with ``TRAINING`` through the real `train()`; the model at its last step, and its config."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.hydra_config import HydraConfig
-    from omegaconf import open_dict
-
     from checkerboard.model import Autoencoder
-    from checkerboard.train import CONFIG_DIR, train
+    from checkerboard.train import compose_config, train
 
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # no "GPU available" lines per run
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=[f"hydra.run.dir={out}", f"decoder={name}", *TRAINING],
-                      return_hydra_config=True)
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out)
+    cfg = compose_config(out, [f"decoder={name}", *TRAINING])
     with contextlib.redirect_stdout(io.StringIO()):  # the run's own summary; the figure says what matters
         train(cfg)
-    model = Autoencoder.load_from_checkpoint(out / "checkpoints" / "last.ckpt", map_location="cpu")
+    model = Autoencoder.load_from_checkpoint(out / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     return model.eval(), cfg
 
 

@@ -11,13 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import open_dict
 
 from checkerboard.shapes import make_shapes
-from checkerboard.train import CONFIG_DIR, ROOT
+from checkerboard.train import ROOT, compose_config
 
 # Small and quick: every training test uses these unless it says otherwise.
 TINY = ["data.num_train=160", "data.num_test=32", "data.batch_size=32", "trainer.max_epochs=1",
@@ -27,13 +23,7 @@ TINY = ["data.num_train=160", "data.num_test=32", "data.batch_size=32", "trainer
 
 def compose_cfg(out_dir: Path, overrides=()):
     """The real configs, composed as `python train.py <overrides>` would, writing into out_dir."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=[f"hydra.run.dir={out_dir}", *overrides], return_hydra_config=True)
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out_dir)
-    return cfg
+    return compose_config(out_dir, overrides)
 
 
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int = 300):

@@ -231,6 +231,24 @@ def build(cfg: DictConfig) -> Run:
     return Run(cfg, out, datamodule, model, trainer, logger, throughput, images, stopper)
 
 
+def compose_config(out_dir: Path | str, overrides=()) -> DictConfig:
+    """The real configs composed as `python train.py <overrides>` would, writing into ``out_dir``.
+
+    For scripts and tests that call ``build``/``train`` in-process, without Hydra's command line.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import open_dict
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=[f"hydra.run.dir={out_dir}", *overrides], return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(out_dir)
+    return cfg
+
+
 def resume_command(ckpt: str) -> str:
     overrides = [o for o in HydraConfig.get().overrides.task if not o.startswith("ckpt_path=")]
     return " ".join(["python train.py", *overrides, f"ckpt_path={ckpt}"])
