@@ -87,7 +87,10 @@ class Autoencoder(L.LightningModule):
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """Output as an image in [0, 1], for metrics and pictures."""
-        y = self(x)
+        return self.to_image(self(x))
+
+    def to_image(self, y: torch.Tensor) -> torch.Tensor:
+        """The raw output as an image in [0, 1] (logits under ``loss=bce``)."""
         return (torch.sigmoid(y) if self.hparams.loss == "bce" else y).clamp(0, 1)
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int = 0):
@@ -118,7 +121,7 @@ class Autoencoder(L.LightningModule):
         # differ by an image, and sync_dist averages the ranks' image counts as integers (9 and 8
         # give 8), which puts the mean off the whole split's.
         metrics["loss"].update(self.loss_fn(y, x), weight=len(x))
-        out = (torch.sigmoid(y) if self.hparams.loss == "bce" else y).clamp(0, 1).float()
+        out = self.to_image(y).float()
         for name, metric in metrics.items():
             if name != "loss":
                 metric(out, x.float())
