@@ -1,10 +1,13 @@
+import gc
 import json
+import signal
 
+import lightning as L
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from checkerboard import decoders as dec
-from checkerboard.train import train
+from checkerboard.train import build, train
 from conftest import TINY, compose_cfg, run_cli, write_cifar10, write_mnist, write_png_folder
 
 
@@ -80,3 +83,21 @@ def test_offline_mnist_without_files_fails_with_a_clear_error(tmp_path):
     assert "MNIST/raw" in result.stderr and "data=shapes" in result.stderr
     assert not (tmp_path / "run" / "metrics.json").exists()
     assert json.loads((tmp_path / "run" / "status.json").read_text())["state"] == "failed"
+
+
+def test_training_takes_the_heap_and_ctrl_c_only_while_it_runs(tmp_path):
+    seen = []
+
+    class Probe(L.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            seen.append((gc.get_freeze_count(), signal.getsignal(signal.SIGINT)))
+
+    gc.unfreeze()  # as in a fresh notebook (main(), run in-process by other tests, keeps its freeze)
+    run = build(compose_cfg(tmp_path, [*TINY, "trainer.accelerator=cpu", "trainer.enable_progress_bar=false"]))
+    run.trainer.callbacks.append(Probe())
+    run.trainer.fit(run.model, datamodule=run.datamodule)
+    # During training the model, the data and torch's modules are out of the collector's walks,
+    # and Ctrl-C asks for a graceful stop ...
+    assert seen and all(frozen > 10_000 and handler == run.stopper._on_sigint for frozen, handler in seen)
+    # ... and both are given back afterwards, so a notebook neither keeps them nor has its Ctrl-C changed.
+    assert gc.get_freeze_count() == 0 and signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -61,6 +62,34 @@ class Throughput(L.Callback):
     @property
     def images_per_second(self) -> float:
         return self.images / self.seconds if self.seconds > 0 else float("nan")
+
+
+class FrozenHeap(L.Callback):
+    """Keeps Python's garbage collector off the objects that outlive the training loop.
+
+    Each training step makes a few hundred short-lived Python objects (Lightning's bookkeeping), so
+    the collector runs often, and every tenth-or-so pass of its oldest generation walks everything
+    alive: torch's and Lightning's modules, the datasets, the model. On CPU that is about 0.5 ms a
+    step of a 12 ms step. ``gc.freeze()`` at the start of training moves what exists then out of
+    the collector's sight; ``teardown`` gives it back, unless it was frozen before (``train.py``
+    freezes its imports at start-up and keeps them frozen).
+    """
+
+    def __init__(self):
+        self._froze = False
+
+    def on_train_start(self, trainer, pl_module):
+        self._froze = gc.get_freeze_count() == 0
+        gc.collect()  # what is garbage now is not kept
+        gc.freeze()
+
+    def teardown(self, trainer, pl_module, stage):
+        if self._froze:
+            gc.unfreeze()
+            self._froze = False
+
+    def on_exception(self, trainer, pl_module, exception):
+        self.teardown(trainer, pl_module, "fit")
 
 
 class ArtifactImages(L.Callback):
@@ -139,7 +168,9 @@ class GracefulStop(L.Callback):
               file=sys.stderr, flush=True)
         os.kill(os.getpid(), signal.SIGTERM)
 
-    def on_fit_start(self, trainer, pl_module):
+    def on_train_start(self, trainer, pl_module):
+        # Not on_fit_start: Lightning records every signal handler after that hook and puts them
+        # back when fit ends, which would leave this one installed after the run.
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._on_sigint)
 
@@ -152,3 +183,4 @@ class GracefulStop(L.Callback):
         if isinstance(exception, SIGTERMException):
             trainer.save_checkpoint(self.checkpoint, weights_only=False)
             self.interrupted = Interrupted(self.signum or signal.SIGTERM, trainer.global_step, str(self.checkpoint))
+        self.teardown(trainer, pl_module, "fit")  # Lightning calls no teardown after an exception
