@@ -259,7 +259,7 @@ def quartiles(values: list[float]) -> tuple[float, float]:
 
 
 # -- one decoder, one variant ---------------------------------------------------------------
-def measure(decoder: str, variant: str, args, overrides: list[str]) -> dict:
+def measure(decoder: str, variant: str, args, overrides: list[str], lightning_only: bool = False) -> dict:
     device = torch.device("cuda" if args.device == "cuda" else "cpu")
     epochs = args.repeats + 1  # epoch 0 warms up A and B
     dev = (["trainer.accelerator=gpu", "trainer.devices=1", "data.on_device=true"] if device.type == "cuda"
@@ -273,6 +273,8 @@ def measure(decoder: str, variant: str, args, overrides: list[str]) -> dict:
         t = time.perf_counter()
         run = build(cfg)
         build_seconds = time.perf_counter() - t
+        if lightning_only:  # Lightning's own loop: the same Trainer without logger, callbacks, progress bar
+            run.trainer.callbacks, run.trainer.loggers = [], []
         bare = BareLoop(cfg, run, device)
         bench = Interleave(bare, run.images, device, args.chunk)
         run.trainer.callbacks.insert(0, bench)
@@ -302,8 +304,11 @@ def measure(decoder: str, variant: str, args, overrides: list[str]) -> dict:
     cores = lambda k: statistics.median(e[k].cpu_seconds / e[k].seconds for e in steady)  # noqa: E731
     return {
         "decoder": decoder, "device": str(device), "variant": variant,
+        "path_a": "Lightning alone" if lightning_only else "project",
         "project_images_per_second": round(full_steps * bs / a_epoch, 1),
         "bare_images_per_second": round(bs / b_step, 1),
+        # A's cost beyond B per training step, the per-epoch work (image logging, checkpoints) spread over the steps
+        "overhead_ms_per_step": round((a_epoch / full_steps - b_step) * 1000, 3),
         "ratio": round(statistics.median(ratios), 4),
         "ratio_q1": round(q1, 4), "ratio_q3": round(q3, 4),
         "ratio_min": round(ratios[0], 4), "ratio_max": round(ratios[-1], 4),
@@ -334,13 +339,14 @@ def measure(decoder: str, variant: str, args, overrides: list[str]) -> dict:
 
 
 # -- report ---------------------------------------------------------------------------------
-COLUMNS = ("decoder", "variant", "project img/s", "bare img/s", "ratio A/B (IQR)", "s/epoch",
-           "bare s/epoch", "image logging", "peak MB A / B", "fit start-up s", "warm-up extra s A / B", "cores A / B")
+COLUMNS = ("decoder", "variant", "A is", "A img/s", "B img/s", "ratio A/B (IQR)", "A-B ms/step", "s/epoch",
+           "B s/epoch", "image logging", "peak MB A / B", "fit start-up s", "warm-up extra s A / B", "cores A / B")
 
 
 def table_rows(records: list[dict]) -> list[tuple]:
-    return [(r["decoder"], r["variant"], f"{r['project_images_per_second']:,.0f}", f"{r['bare_images_per_second']:,.0f}",
-             f"{r['ratio']:.3f} ({r['ratio_q1']:.3f}-{r['ratio_q3']:.3f})", f"{r['epoch_seconds']:.1f}",
+    return [(r["decoder"], r["variant"], r["path_a"], f"{r['project_images_per_second']:,.0f}",
+             f"{r['bare_images_per_second']:,.0f}", f"{r['ratio']:.3f} ({r['ratio_q1']:.3f}-{r['ratio_q3']:.3f})",
+             f"{r['overhead_ms_per_step']:.2f}", f"{r['epoch_seconds']:.1f}",
              f"{r['bare_epoch_seconds']:.1f}", f"{100 * r['image_log_share']:.1f}%",
              f"{r['peak_memory_mb_project']:.0f} / {r['peak_memory_mb_bare']:.0f}", f"{r['fit_startup_seconds']:.1f}",
              f"{r['warmup_extra_seconds_project']:.1f} / {r['warmup_extra_seconds_bare']:.1f}",
@@ -396,6 +402,9 @@ def main(argv=None) -> list[dict]:
                         "0 on cuda, where a sync per step would hide the GPU's queueing)")
     p.add_argument("--val-batches", type=int, default=None,
                    help="validation batches per epoch; 0 = all (default: 5 on cpu, 0 on cuda)")
+    p.add_argument("--lightning-alone", action="store_true",
+                   help="also time, as A, the same Trainer stripped of the project's logger, callbacks and progress "
+                        "bar: Lightning's own loop, to tell its cost from the project's")
     p.add_argument("--json", type=Path, help="write the records here (a JSON list)")
     p.add_argument("--markdown", type=Path, help="write the table here, for the README")
     p.add_argument("overrides", nargs="*", help="train.py overrides, e.g. data=shapes data.batch_size=64")
@@ -420,13 +429,14 @@ def main(argv=None) -> list[dict]:
     records = []
     for variant in variants:
         for decoder in args.decoders:
-            with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
-                records.append(measure(decoder, variant, args, overrides))
-            r = records[-1]
-            print(f"{decoder:<13} {variant:<16} A {r['project_images_per_second']:>9,.0f} img/s  "
-                  f"B {r['bare_images_per_second']:>9,.0f} img/s  A/B {r['ratio']:.3f} "
-                  f"(IQR {r['ratio_q1']:.3f}-{r['ratio_q3']:.3f}, {r['blocks']} blocks)  "
-                  f"load {r['load_average_after']:.1f}", flush=True)
+            for alone in (False, True) if args.lightning_alone else (False,):
+                with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
+                    records.append(measure(decoder, variant, args, overrides, lightning_only=alone))
+                r = records[-1]
+                print(f"{decoder:<13} {variant:<16} {r['path_a']:<16} A {r['project_images_per_second']:>9,.0f} img/s  "
+                      f"B {r['bare_images_per_second']:>9,.0f} img/s  A/B {r['ratio']:.3f} "
+                      f"(IQR {r['ratio_q1']:.3f}-{r['ratio_q3']:.3f}, {r['blocks']} blocks)  "
+                      f"A-B {r['overhead_ms_per_step']:.2f} ms/step  load {r['load_average_after']:.1f}", flush=True)
     print()
     print("\n".join(header(records, args, command)))
     print(text_table(records))

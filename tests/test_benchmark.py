@@ -14,23 +14,30 @@ def test_benchmark_writes_json_records_and_markdown(tmp_path):
     out_json, out_md = tmp_path / "speed.json", tmp_path / "speed.md"
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--decoders", "tconv", "upsample",
-         "--repeats", "2", "--steps", "2", "--val-batches", "1", "--json", str(out_json),
+         "--repeats", "2", "--steps", "2", "--val-batches", "1", "--lightning-alone", "--json", str(out_json),
          "--markdown", str(out_md), *TINY_DATA],
         cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
 
     records = json.loads(out_json.read_text())
-    assert [(r["decoder"], r["device"]) for r in records] == [("tconv", "cpu"), ("upsample", "cpu")]
+    assert [(r["decoder"], r["device"], r["path_a"]) for r in records] == [
+        ("tconv", "cpu", "project"), ("tconv", "cpu", "Lightning alone"),
+        ("upsample", "cpu", "project"), ("upsample", "cpu", "Lightning alone")]
+    # Lightning alone has no logger, so no image logging; the project logs pictures every epoch.
+    assert [r["image_log_share"] > 0 for r in records] == [True, False, True, False]
     for r in records:
         for key in ("project_images_per_second", "bare_images_per_second", "ratio", "epoch_seconds",
                     "bare_epoch_seconds", "peak_memory_mb_project", "peak_memory_mb_bare"):
             assert isinstance(r[key], (int, float)) and math.isfinite(r[key]) and r[key] > 0, (key, r[key])
         assert r["ratio_min"] <= r["ratio_q1"] <= r["ratio"] <= r["ratio_q3"] <= r["ratio_max"]
         assert len(r["ratios"]) == r["blocks"] >= 1 and r["repeats"] == 2
+        a, b = r["project_images_per_second"], r["bare_images_per_second"]  # A-B ms/step follows from them
+        assert math.isclose(r["overhead_ms_per_step"], 1000 * r["batch_size"] * (1 / a - 1 / b), abs_tol=0.01)
         assert 0 <= r["image_log_share"] < 1 and r["steps_timed"] == 2 and r["batch_size"] == 16
 
     table = out_md.read_text()
     assert "| decoder |" in table and "| tconv |" in table and "| upsample |" in table
+    assert table.count("| Lightning alone |") == 2
     assert "python scripts/benchmark.py" in table  # the command that produced it
     assert "upsample" in result.stdout and "ratio" in result.stdout
 
