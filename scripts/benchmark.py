@@ -4,11 +4,14 @@
     python scripts/benchmark.py --decoders tconv upsample --repeats 5 --json speed.json --markdown speed.md
     python scripts/benchmark.py --device cuda        # variants fp32, bf16, bf16+channels_last, +compile
     python scripts/benchmark.py data=shapes          # any `python train.py` override goes at the end
+    python scripts/benchmark.py --lightning-alone    # also A = the Trainer without our logger and callbacks
 
 For each decoder (and variant), in one process:
 
 - A, the project's path: the `Run` that `checkerboard.train.build` makes for `python train.py`
   (Lightning Trainer, TensorBoard logger, checkpoints, Throughput, image logging, progress bar);
+- with ``--lightning-alone``, also the same Trainer with the project's logger, callbacks and
+  progress bar taken out: Lightning's own loop, so that the table tells its cost from ours;
 - B, a bare loop: a fresh model of the same architecture and seed, the same uint8 tensors made
   float the same way, the same optimizer, batch size and device; forward, loss, backward, step.
 
@@ -36,9 +39,10 @@ Peak memory: the process's peak RSS on CPU (reset per segment through /proc/self
 table reports the load average and how many cores each path actually got. The timing callback
 sits in A's path (Lightning calls each of its hooks every step): about 30 us a step, charged to A.
 
-Measured 2026-11-25, 2-core x86_64 VM, torch 2.14.1, lightning 2.6.6, MNIST, batch 128, two runs
-agreeing within 0.015: A/B 0.90-0.93 for tconv, tconv4, pixelshuffle, tconv_hold (11-15 ms
-steps), 0.95-0.97 for upsample and bilinear (34-45 ms steps): Lightning costs ~1 ms a step here.
+Measured 2026-11-25, 2-core x86_64 VM, torch 2.14.1, lightning 2.6.6, MNIST, batch 128
+(`--steps 100 --lightning-alone`): A/B 0.93 for tconv and tconv_hold, 0.94 tconv4, 0.95
+pixelshuffle, 0.96 upsample, 0.97 bilinear; A-B 0.96-1.17 ms a step, of which Lightning alone
+0.65-0.93 ms (tconv with Lightning alone: 0.946).
 GPU: not measured yet.
 """
 

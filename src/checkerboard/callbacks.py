@@ -1,4 +1,4 @@
-"""Side work of a run, as Lightning callbacks: throughput, TensorBoard pictures, graceful stops."""
+"""Side work of a run, as Lightning callbacks: throughput, TensorBoard pictures, graceful stops, GC."""
 
 from __future__ import annotations
 
