@@ -10,8 +10,11 @@ For each decoder (and variant), in one process:
 
 - A, the project's path: the `Run` that `checkerboard.train.build` makes for `python train.py`
   (Lightning Trainer, TensorBoard logger, checkpoints, Throughput, image logging, progress bar);
-- with ``--lightning-alone``, also the same Trainer with the project's logger, callbacks and
-  progress bar taken out: Lightning's own loop, so that the table tells its cost from ours;
+- with ``--lightning-alone``, also the same Trainer and LightningModule with the project's logger,
+  callbacks and progress bar taken out (FrozenHeap, which sets the garbage collector's state for
+  the whole process, B included, stays): Lightning's own loop, so that the table tells its cost
+  from ours. Its records keep the field names (``project_images_per_second`` ...) with
+  ``path_a: "Lightning alone"``;
 - B, a bare loop: a fresh model of the same architecture and seed, the same uint8 tensors made
   float the same way, the same optimizer, batch size and device; forward, loss, backward, step.
 
@@ -50,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import logging
 import math
@@ -66,6 +70,7 @@ import lightning as L
 import torch
 
 from checkerboard import decoders as dec
+from checkerboard.callbacks import FrozenHeap
 from checkerboard.train import build, compose_config
 
 # Named sets of overrides; the bare loop mirrors each (autocast, channels_last, torch.compile).
@@ -273,12 +278,19 @@ def measure(decoder: str, variant: str, args, overrides: list[str], lightning_on
     with tempfile.TemporaryDirectory(prefix="checkerboard-bench-") as tmp:
         cfg = compose_config(Path(tmp), [f"decoder={decoder}", *dev, *VARIANTS[variant], *overrides,
                                       f"trainer.max_epochs={epochs}", *filter(None, limits)])
+        gc.collect()  # the previous measurement's trainer, model and data: freed, not walked by this one
         load_before = os.getloadavg()[0]
         t = time.perf_counter()
         run = build(cfg)
         build_seconds = time.perf_counter() - t
-        if lightning_only:  # Lightning's own loop: the same Trainer without logger, callbacks, progress bar
-            run.trainer.callbacks, run.trainer.loggers = [], []
+        if lightning_only:
+            # Lightning's own loop: the same Trainer and LightningModule without the project's logger,
+            # callbacks and progress bar. FrozenHeap stays: the collector's state is the whole
+            # process's, B's too, and must be the same in both rows.
+            run.trainer.callbacks = [c for c in run.trainer.callbacks if isinstance(c, FrozenHeap)]
+            run.trainer.loggers = []
+        a_callbacks = [type(c).__name__ for c in run.trainer.callbacks]
+        a_logger = bool(run.trainer.loggers)
         bare = BareLoop(cfg, run, device)
         bench = Interleave(bare, run.images, device, args.chunk)
         run.trainer.callbacks.insert(0, bench)
@@ -309,6 +321,7 @@ def measure(decoder: str, variant: str, args, overrides: list[str], lightning_on
     return {
         "decoder": decoder, "device": str(device), "variant": variant,
         "path_a": "Lightning alone" if lightning_only else "project",
+        "callbacks_a": a_callbacks, "logger_a": a_logger,  # what A ran with, besides the timing callback
         "project_images_per_second": round(full_steps * bs / a_epoch, 1),
         "bare_images_per_second": round(bs / b_step, 1),
         # A's cost beyond B per training step, the per-epoch work (image logging, checkpoints) spread over the steps

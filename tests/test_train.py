@@ -86,9 +86,12 @@ def test_offline_mnist_without_files_fails_with_a_clear_error(tmp_path):
 
 
 def test_training_takes_the_heap_and_ctrl_c_only_while_it_runs(tmp_path):
-    seen = []
+    seen, sanity = [], []
 
     class Probe(L.Callback):
+        def on_sanity_check_end(self, trainer, pl_module):
+            sanity.append(signal.getsignal(signal.SIGINT))
+
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
             seen.append((gc.get_freeze_count(), signal.getsignal(signal.SIGINT)))
 
@@ -99,5 +102,6 @@ def test_training_takes_the_heap_and_ctrl_c_only_while_it_runs(tmp_path):
     # During training the model, the data and torch's modules are out of the collector's walks,
     # and Ctrl-C asks for a graceful stop ...
     assert seen and all(frozen > 10_000 and handler == run.stopper._on_sigint for frozen, handler in seen)
+    assert sanity == [run.stopper._on_sigint]  # Ctrl-C in the sanity check is graceful too
     # ... and both are given back afterwards, so a notebook neither keeps them nor has its Ctrl-C changed.
     assert gc.get_freeze_count() == 0 and signal.getsignal(signal.SIGINT) is signal.default_int_handler
