@@ -43,9 +43,9 @@ table reports the load average and how many cores each path actually got. The ti
 sits in A's path (Lightning calls each of its hooks every step): about 30 us a step, charged to A.
 
 Measured 2026-11-25, 2-core x86_64 VM, torch 2.14.1, lightning 2.6.6, MNIST, batch 128
-(`--steps 100 --lightning-alone`): A/B 0.93 for tconv and tconv_hold, 0.94 tconv4, 0.95
-pixelshuffle, 0.96 upsample, 0.97 bilinear; A-B 0.96-1.17 ms a step, of which Lightning alone
-0.65-0.93 ms (tconv with Lightning alone: 0.946).
+(`--steps 100 --lightning-alone`, commit 965e191): A/B 0.923 tconv, 0.935 tconv_hold, 0.939
+tconv4, 0.940 pixelshuffle, 0.964 bilinear, 0.968 upsample. For the four fast decoders (11-17 ms
+steps) A-B is 0.91-1.04 ms a step, Lightning alone 0.48-0.75 ms (A/B 0.951-0.965).
 GPU: not measured yet.
 """
 
