@@ -1,6 +1,6 @@
-"""Train one autoencoder: `python train.py decoder=tconv data=mnist`. See src/checkerboard/train.py."""
+"""Train one model: `python train.py decoder=tconv data=mnist`. See src/checkerboard/cli.py."""
 
-from checkerboard.train import main
+from checkerboard.cli import main
 
 if __name__ == "__main__":
     main()

@@ -13,10 +13,11 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from checkerboard import visuals
+from checkerboard.config import compose_config
 from checkerboard.model import Autoencoder
 from checkerboard.shapes import make_shapes
 from checkerboard.train import train
-from conftest import TINY, compose_cfg
+from helpers import TINY
 
 IMAGE_TAGS = ["val/reconstructions", "val/error", "val/zoom", "val/spectrum", "decoder/overlap",
               "val/input_gradient", "val/samples"]
@@ -58,7 +59,7 @@ def test_checkerboard_at_init_is_higher_for_tconv_than_upsample(seed):
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    metrics = train(compose_cfg(out, [*TINY, "trainer.max_epochs=2", "log.num_images=4"]))
+    metrics = train(compose_config(out, [*TINY, "trainer.max_epochs=2", "callbacks.artifact_images.num_images=4"]))
     return out, metrics
 
 
@@ -84,6 +85,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_a_real_tensorboard_serves_the_tags(finished_run):
     out, _ = finished_run
     port = _free_port()

@@ -1,9 +1,10 @@
 import pytest
 import torch
 
-from checkerboard.data import Batches, DataError, FolderDataModule, ShapesDataModule, TorchvisionDataModule
+from checkerboard.data import Batches, FolderDataModule, ShapesDataModule, TorchvisionDataModule
+from checkerboard.errors import DataError
 from checkerboard.shapes import make_shapes
-from conftest import write_cifar10, write_mnist, write_png_folder
+from helpers import write_cifar10, write_mnist, write_png_folder
 
 
 def test_shapes_same_seed_same_images_other_seed_other_images():

@@ -11,10 +11,12 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from checkerboard.data import DataError
-from checkerboard.model import DivergenceError, SizeError
-from checkerboard.train import ROOT, ConfigError, train, unique_dir
-from conftest import TINY, compose_cfg, run_cli, write_cifar10, write_mnist
+from checkerboard import ROOT
+from checkerboard.config import compose_config
+from checkerboard.errors import ConfigError, DataError, DivergenceError, SizeError
+from checkerboard.runfolder import unique_dir
+from checkerboard.train import train
+from helpers import TINY, run_cli, write_cifar10, write_mnist
 
 BAD_VALUES = [
     # (overrides, error type, words the message must hold: the bad value and the hint)
@@ -34,7 +36,8 @@ BAD_VALUES = [
     (["model.loss=huber"], ConfigError, ["model.loss='huber'", "mse, l1, bce"]),
     (["decoder.name=deconv"], ConfigError, ["decoder.name='deconv'", "tconv", "upsample"]),
     (["data.image_size=30"], SizeError, ["image size 30", "model.depth=2", "divisible by 2^depth = 4"]),
-    (["model.depth=3", "data.image_size=20"], SizeError, ["image size 20", "model.depth=3", "divisible by 2^depth = 8"]),
+    (["model.depth=3", "data.image_size=20"], SizeError,
+     ["image size 20", "model.depth=3", "divisible by 2^depth = 8"]),
     (["data.num_train=20", "data.batch_size=64"], DataError, ["data.batch_size=64", "18 training images"]),
     (["data=folder"], DataError, ["data.root=PATH"]),
     (["data=folder", "data.root=/no/such/folder"], DataError, ["data.root=/no/such/folder", "train/ and test/"]),
@@ -44,9 +47,8 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize("overrides,error,words", BAD_VALUES, ids=[" ".join(o) for o, _, _ in BAD_VALUES])
 def test_bad_value_gets_a_message_naming_it_and_what_is_valid(tmp_path, overrides, error, words):
-    base = TINY[2:] if "data=folder" in overrides else TINY  # TINY[:2] are sizes of the shapes data
     with pytest.raises(error) as err:
-        train(compose_cfg(tmp_path, [*base, *overrides]))
+        train(compose_config(tmp_path, [*TINY, *overrides]))
     for word in words:
         assert word in str(err.value)
     assert not (tmp_path / "metrics.json").exists()
@@ -56,7 +58,7 @@ def test_bad_value_gets_a_message_naming_it_and_what_is_valid(tmp_path, override
 def test_mnist_channels_it_does_not_have(tmp_path):
     data = write_mnist(tmp_path / "data")
     with pytest.raises(DataError, match=r"data.channels=3.*1 channel"):
-        train(compose_cfg(tmp_path / "run", ["data=mnist", f"paths.data_dir={data}", "data.channels=3"]))
+        train(compose_config(tmp_path / "run", ["data=mnist", f"paths.data_dir={data}", "data.channels=3"]))
 
 
 def test_truncated_mnist_file_is_called_corrupted(tmp_path):
@@ -64,7 +66,7 @@ def test_truncated_mnist_file_is_called_corrupted(tmp_path):
     images = data / "MNIST" / "raw" / "train-images-idx3-ubyte"
     images.write_bytes(images.read_bytes()[:1000])
     with pytest.raises(DataError) as err:
-        train(compose_cfg(tmp_path / "run", ["data=mnist", f"paths.data_dir={data}", "data.download=false"]))
+        train(compose_config(tmp_path / "run", ["data=mnist", f"paths.data_dir={data}", "data.download=false"]))
     assert "corrupted or truncated" in str(err.value) and str(data / "MNIST") in str(err.value)
 
 
@@ -72,11 +74,11 @@ def test_corrupted_cifar10_batch_is_refused(tmp_path, no_cifar_md5):
     data = write_cifar10(tmp_path / "data")
     (data / "cifar-10-batches-py" / "data_batch_3").write_bytes(b"not a pickle")
     with pytest.raises(DataError, match="corrupted or truncated"):
-        train(compose_cfg(tmp_path / "run", ["data=cifar10", f"paths.data_dir={data}", "data.download=false"]))
+        train(compose_config(tmp_path / "run", ["data=cifar10", f"paths.data_dir={data}", "data.download=false"]))
 
 
 def _finished_run(tmp_path, *overrides):
-    cfg = compose_cfg(tmp_path, [*TINY, *overrides])
+    cfg = compose_config(tmp_path, [*TINY, *overrides])
     train(cfg)
     return tmp_path / "checkpoints" / "last.ckpt"
 
@@ -84,23 +86,23 @@ def _finished_run(tmp_path, *overrides):
 def test_checkpoint_of_another_decoder_or_size_says_what_differs(tmp_path):
     ckpt = _finished_run(tmp_path / "a", "decoder=tconv")
     with pytest.raises(ConfigError) as err:
-        train(compose_cfg(tmp_path / "b", [*TINY, "decoder=upsample", f"ckpt_path={ckpt}"]))
+        train(compose_config(tmp_path / "b", [*TINY, "decoder=upsample", f"ckpt_path={ckpt}"]))
     assert "decoder: checkpoint 'tconv', now 'upsample'" in str(err.value)
     with pytest.raises(ConfigError, match="image_size: checkpoint 32, now 28"):
-        train(compose_cfg(tmp_path / "c", [*TINY, "data.image_size=28", f"ckpt_path={ckpt}"]))
+        train(compose_config(tmp_path / "c", [*TINY, "data.image_size=28", f"ckpt_path={ckpt}"]))
 
 
 def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
     fake = tmp_path / "fake.ckpt"
     fake.write_text("hello")
     with pytest.raises(ConfigError, match="is not a checkpoint of this project"):
-        train(compose_cfg(tmp_path / "run", [*TINY, f"ckpt_path={fake}"]))
+        train(compose_config(tmp_path / "run", [*TINY, f"ckpt_path={fake}"]))
 
 
 def test_divergence_stops_at_once_naming_the_step_and_the_learning_rate(tmp_path):
     gc.unfreeze()  # as in a fresh notebook (main(), run in-process by other tests, keeps its freeze)
     with pytest.raises(DivergenceError) as err:
-        train(compose_cfg(tmp_path, [*TINY, "model.optimizer.lr=1e30", "trainer.max_epochs=3"]))
+        train(compose_config(tmp_path, [*TINY, "model.optimizer.lr=1e30", "trainer.max_epochs=3"]))
     msg = str(err.value)
     assert "at step" in msg and "model.optimizer.lr=1e+30" in msg
     assert not (tmp_path / "metrics.json").exists()
@@ -110,6 +112,7 @@ def test_divergence_stops_at_once_naming_the_step_and_the_learning_rate(tmp_path
 
 # -- the CLI: exit codes, no tracebacks, status.json -------------------------------------------
 
+@pytest.mark.slow
 def test_cli_user_error_exits_2_without_traceback_and_marks_the_folder_failed(tmp_path):
     result = run_cli("data.batch_size=0", f"hydra.run.dir={tmp_path / 'run'}")
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -122,6 +125,7 @@ def test_cli_user_error_exits_2_without_traceback_and_marks_the_folder_failed(tm
 @pytest.mark.parametrize("override,words", [("data=imagenet", ["data/imagenet", "mnist", "shapes"]),
                                             ("trainer=tpu", ["trainer/tpu", "cpu", "gpu"]),
                                             ("experiment=nope", ["experiment/nope"])])
+@pytest.mark.slow
 def test_cli_unknown_group_option_lists_the_options(tmp_path, override, words):
     result = run_cli(override, f"hydra.run.dir={tmp_path / 'run'}")
     assert result.returncode != 0
@@ -129,6 +133,7 @@ def test_cli_unknown_group_option_lists_the_options(tmp_path, override, words):
         assert word in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_unwritable_output_folder(tmp_path):
     (tmp_path / "a_file").write_text("")
     result = run_cli(f"hydra.run.dir={tmp_path / 'a_file' / 'run'}")
@@ -136,6 +141,7 @@ def test_cli_unwritable_output_folder(tmp_path):
     assert "cannot write the run folder" in result.stderr and "hydra.run.dir=PATH" in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_never_reuses_a_folder_that_holds_a_run(tmp_path):
     (tmp_path / "status.json").write_text('{"state": "finished"}')
     result = run_cli(f"hydra.run.dir={tmp_path}")
@@ -151,8 +157,8 @@ def test_default_run_folders_are_never_reused(tmp_path):
 
 # -- interruption and resume --------------------------------------------------------------------
 
-RESUME = [*TINY[2:], "data.num_train=2304", "data.batch_size=32", "trainer.max_epochs=2", "decoder=tconv",
-          "log.num_images=2"]
+RESUME = [*TINY, "data.num_train=2304", "data.batch_size=32", "trainer.max_epochs=2", "decoder=tconv",
+          "callbacks.artifact_images.num_images=2"]
 
 
 def _wait_for_training(run_dir, proc, timeout=120):
@@ -177,6 +183,7 @@ def uninterrupted(tmp_path_factory):
     return json.loads((run_dir / "metrics.json").read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_signal_saves_a_checkpoint_and_resume_ends_where_an_uninterrupted_run_ends(tmp_path, signum, uninterrupted):
     first = tmp_path / "first"

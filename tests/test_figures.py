@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ import matplotlib.image as mpimg
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+from checkerboard import ROOT, figures
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +21,7 @@ def artifact_figures(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["overlap", "phase_variance"])
 def test_artifact_figure_is_a_real_image(artifact_figures, name):
     path = artifact_figures / f"{name}.png"
@@ -33,15 +33,14 @@ def test_artifact_figure_is_a_real_image(artifact_figures, name):
     assert (rgb.reshape(-1, 3) != rgb[0, 0]).any(axis=1).mean() > 0.2  # a fifth of the pixels drawn on
 
 
+@pytest.mark.slow
 def test_only_the_chosen_group_is_drawn(artifact_figures):
     assert sorted(p.name for p in artifact_figures.iterdir()) == ["overlap.png", "phase_variance.png"]
 
 
+@pytest.mark.slow
 def test_decoders_figure_trains_every_decoder(tmp_path, monkeypatch):
     """The trained figure, in-process with one epoch instead of three (the same code path, ~15 s)."""
-    spec = importlib.util.spec_from_file_location("figures", ROOT / "scripts" / "figures.py")
-    figures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(figures)
     one_epoch = [o for o in figures.TRAINING if not o.startswith("trainer.max_epochs=")] + ["trainer.max_epochs=1"]
     monkeypatch.setattr(figures, "TRAINING", one_epoch)
     threads = torch.get_num_threads()

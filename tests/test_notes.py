@@ -4,7 +4,6 @@ notes' figures."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from dataclasses import replace
@@ -14,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from checkerboard import notes
+from checkerboard import figures, notes, tour
 
 ROOT = Path(__file__).resolve().parents[1]
 TOUR = ROOT / "scripts" / "tour.py"
@@ -125,6 +124,7 @@ def _run_tour(*args: str) -> subprocess.CompletedProcess:
                           encoding="utf-8", cwd=ROOT, timeout=120)
 
 
+@pytest.mark.slow
 def test_tour_prints_every_example_with_check_marks():
     result = _run_tour()
     assert result.returncode == 0, result.stdout + result.stderr
@@ -134,6 +134,7 @@ def test_tour_prints_every_example_with_check_marks():
     assert "✗" not in result.stdout
 
 
+@pytest.mark.slow
 def test_tour_runs_one_section():
     result = _run_tour("--section", "pooling")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -141,6 +142,7 @@ def test_tour_runs_one_section():
     assert "3 examples, all ✓" in result.stdout
 
 
+@pytest.mark.slow
 def test_tour_refuses_an_unknown_section_and_lists_the_real_ones():
     result = _run_tour("--section", "pooing")
     assert result.returncode != 0
@@ -148,9 +150,6 @@ def test_tour_refuses_an_unknown_section_and_lists_the_real_ones():
 
 
 def test_tour_marks_a_mismatch_and_exits_1(capsys):
-    spec = importlib.util.spec_from_file_location("tour", TOUR)
-    tour = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tour)
     example = BY_NAME["max-pool-2"]
     wrong = replace(example, expected=example.expected + 1)
     assert tour.main(["--section", "pooling"], examples=(wrong,)) == 1
@@ -158,9 +157,6 @@ def test_tour_marks_a_mismatch_and_exits_1(capsys):
 
 
 def test_notes_figures_are_drawn_small(tmp_path):
-    spec = importlib.util.spec_from_file_location("figures", ROOT / "scripts" / "figures.py")
-    figures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(figures)
     written = figures.main(["--notes", "--out", str(tmp_path)])
     assert sorted(p.name for p in written) == ["padding.png", "pooled.png", "transpose.png"]
     for path in written:

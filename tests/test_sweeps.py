@@ -1,7 +1,6 @@
 """Sweeps as a user runs them (`python train.py -m ...` with each launcher) and `scripts/compare.py` on them."""
 
 import csv
-import importlib.util
 import json
 import math
 import os
@@ -10,24 +9,16 @@ import statistics
 
 import pytest
 
-from checkerboard.train import CONFIG_DIR, ROOT, main
-from conftest import TINY, compose_cfg, run_cli
+from checkerboard import report as compare
+from checkerboard.cli import main
+from checkerboard.config import CONFIG_DIR, compose_config
+from helpers import TINY, run_cli
 
 # Four jobs of a few batches each: one training step per job, not one per sample.
-FAST = [o for o in TINY if not o.startswith("data.num_train=")] + ["data.num_train=64", "log.num_images=4"]
+FAST = [*TINY, "data.num_train=64", "callbacks.artifact_images.num_images=4"]
 SWEEP = ["decoder=tconv,upsample", "seed=0,1", *FAST]
 JOBS = {"0_tconv_shapes_s0", "1_tconv_shapes_s1", "2_upsample_shapes_s0", "3_upsample_shapes_s1"}
 OUTPUTS = {"comparison.md", "comparison.csv", "comparison.png", "curves.png"}
-
-
-def load_compare():
-    spec = importlib.util.spec_from_file_location("compare", ROOT / "scripts" / "compare.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-compare = load_compare()
 
 
 def job_dirs(sweep):
@@ -52,6 +43,7 @@ def check_report(sweep, capsys):
             assert float(row[key + "_ci95"]) == pytest.approx(half, rel=1e-9, abs=1e-12), key
 
 
+@pytest.mark.slow
 def test_basic_launcher_sweep_and_report(tmp_path, capsys):
     sweep = tmp_path / "sweep"
     result = run_cli("-m", *SWEEP, f"hydra.sweep.dir={sweep}")
@@ -62,6 +54,7 @@ def test_basic_launcher_sweep_and_report(tmp_path, capsys):
     assert "95%" in text and "Partial" not in text and "did not finish" not in text
 
 
+@pytest.mark.slow
 def test_joblib_launcher_sweep_and_report(tmp_path, capsys):
     sweep = tmp_path / "sweep"
     result = run_cli("-m", "hydra/launcher=joblib", *SWEEP, f"hydra.sweep.dir={sweep}")
@@ -71,6 +64,7 @@ def test_joblib_launcher_sweep_and_report(tmp_path, capsys):
     check_report(sweep, capsys)
 
 
+@pytest.mark.slow
 def test_submitit_local_sweep_in_the_default_folder(tmp_path, capsys, monkeypatch):
     # The default sweep folder (no hydra.sweep.dir): every job must land in the one folder.
     result = run_cli("-m", "hydra/launcher=submitit_local", "decoder=tconv,upsample", *FAST, cwd=tmp_path)
@@ -84,6 +78,7 @@ def test_submitit_local_sweep_in_the_default_folder(tmp_path, capsys, monkeypatc
     assert OUTPUTS <= {p.name for p in sweeps[0].iterdir()}
 
 
+@pytest.mark.slow
 def test_report_lists_failed_and_unfinished_jobs(tmp_path, capsys):
     sweep = tmp_path / "sweep"
     result = run_cli("-m", "decoder=tconv", "model.optimizer.lr=0.002,-1", *FAST, f"hydra.sweep.dir={sweep}")
@@ -109,6 +104,7 @@ def test_report_lists_failed_and_unfinished_jobs(tmp_path, capsys):
     assert rows["tconv"]["seeds_finished"] == "1" and rows["tconv"]["seeds_total"] == "2"
 
 
+@pytest.mark.slow
 def test_every_experiment_config_runs_a_fast_dev_run_step(tmp_path):
     sweep = tmp_path / "sweep"
     experiments = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
@@ -123,7 +119,7 @@ def test_every_experiment_config_runs_a_fast_dev_run_step(tmp_path):
 
 
 def test_compare_experiment_sweeps_every_decoder_and_three_seeds(tmp_path):
-    cfg = compose_cfg(tmp_path, ["experiment=compare"])
+    cfg = compose_config(tmp_path, ["experiment=compare"])
     params = cfg.hydra.sweeper.params
     decoders = sorted(p.stem for p in (CONFIG_DIR / "decoder").glob("*.yaml"))
     assert sorted(params.decoder.split(",")) == decoders
@@ -135,13 +131,13 @@ def test_an_experiment_sets_top_level_keys(tmp_path):
     (tmp_path / "conf" / "experiment").mkdir(parents=True)
     (tmp_path / "conf" / "experiment" / "mine.yaml").write_text(
         "# @package _global_\ndefaults:\n  - override /decoder: upsample\nseed: 7\nnum_threads: 1\n")
-    cfg = compose_cfg(tmp_path / "run", [f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "experiment=mine"])
+    cfg = compose_config(tmp_path / "run", [f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "experiment=mine"])
     assert (cfg.seed, cfg.num_threads, cfg.decoder.name) == (7, 1, "upsample")
 
 
 def test_main_returns_the_optimized_metric(tmp_path):
-    assert compose_cfg(tmp_path / "a").optimized_metric == "val/loss"
-    cfg = compose_cfg(tmp_path / "b", [*FAST, "trainer.fast_dev_run=true", "optimized_metric=val/psnr"])
+    assert compose_config(tmp_path / "a").optimized_metric == "val/loss"
+    cfg = compose_config(tmp_path / "b", [*FAST, "trainer.fast_dev_run=true", "optimized_metric=val/psnr"])
     value = main.__wrapped__(cfg)
     assert value == pytest.approx(json.loads((tmp_path / "b" / "metrics.json").read_text())["val/psnr"])
 

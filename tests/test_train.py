@@ -7,13 +7,15 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from checkerboard import decoders as dec
+from checkerboard.callbacks import GracefulStop
+from checkerboard.config import compose_config
 from checkerboard.train import build, train
-from conftest import TINY, compose_cfg, run_cli, write_cifar10, write_mnist, write_png_folder
+from helpers import TINY, run_cli, write_cifar10, write_mnist, write_png_folder
 
 
 @pytest.mark.parametrize("decoder", list(dec.UPSAMPLERS))
 def test_fast_dev_run_every_decoder_on_shapes(tmp_path, decoder):
-    cfg = compose_cfg(tmp_path, [f"decoder={decoder}", *TINY, "trainer.fast_dev_run=true"])
+    cfg = compose_config(tmp_path, [f"decoder={decoder}", *TINY, "trainer.fast_dev_run=true"])
     metrics = train(cfg)
     assert metrics["decoder"] == decoder and metrics["params"] > 0 and metrics["macs"] > 0
     assert 0 < metrics["val/psnr"] < 60
@@ -21,33 +23,34 @@ def test_fast_dev_run_every_decoder_on_shapes(tmp_path, decoder):
 
 def test_fast_dev_run_on_mnist_files(tmp_path):
     data = write_mnist(tmp_path / "data")
-    cfg = compose_cfg(tmp_path / "run", ["data=mnist", f"paths.data_dir={data}", "data.download=false",
-                                         *TINY[2:], "trainer.fast_dev_run=true"])
+    cfg = compose_config(tmp_path / "run", ["data=mnist", f"paths.data_dir={data}", "data.download=false",
+                                         *TINY, "trainer.fast_dev_run=true"])
     metrics = train(cfg)
     assert metrics["data"] == "mnist"
 
 
 def test_fast_dev_run_on_cifar10_files(tmp_path, no_cifar_md5):
     data = write_cifar10(tmp_path / "data")
-    cfg = compose_cfg(tmp_path / "run", ["data=cifar10", f"paths.data_dir={data}", "data.download=false",
-                                         *TINY[2:], "trainer.fast_dev_run=true"])
+    cfg = compose_config(tmp_path / "run", ["data=cifar10", f"paths.data_dir={data}", "data.download=false",
+                                         *TINY, "trainer.fast_dev_run=true"])
     assert train(cfg)["data"] == "cifar10"
 
 
 def test_fast_dev_run_on_a_folder_of_pngs(tmp_path):
     root = write_png_folder(tmp_path / "pngs")
-    cfg = compose_cfg(tmp_path / "run", ["data=folder", f"data.root={root}", *TINY[2:],
+    cfg = compose_config(tmp_path / "run", ["data=folder", f"data.root={root}", *TINY,
                                          "data.batch_size=4", "trainer.fast_dev_run=true"])
     assert train(cfg)["data"] == "folder"
 
 
 def test_same_seed_same_metrics_on_cpu(tmp_path):
-    runs = [train(compose_cfg(tmp_path / str(i), [*TINY, "trainer.accelerator=cpu", "log.num_images=2"]))
-            for i in range(2)]
+    overrides = [*TINY, "trainer.accelerator=cpu", "callbacks.artifact_images.num_images=2"]
+    runs = [train(compose_config(tmp_path / str(i), overrides)) for i in range(2)]
     for key in ("val/loss", "val/psnr", "val/ssim", "test/loss"):
         assert runs[0][key] == runs[1][key]
 
 
+@pytest.mark.slow
 def test_cli_run_leaves_metrics_checkpoints_and_tensorboard_tags(tmp_path):
     run_dir = tmp_path / "run"
     result = run_cli("decoder=tconv", *TINY, f"hydra.run.dir={run_dir}")
@@ -69,12 +72,14 @@ def test_cli_run_leaves_metrics_checkpoints_and_tensorboard_tags(tmp_path):
     assert "tensorboard --logdir" in result.stdout
 
 
+@pytest.mark.slow
 def test_unknown_decoder_lists_the_options(tmp_path):
     result = run_cli("decoder=nope", f"hydra.run.dir={tmp_path / 'run'}")
     assert result.returncode != 0
     assert "decoder/nope" in result.stderr and "tconv" in result.stderr and "upsample" in result.stderr
 
 
+@pytest.mark.slow
 def test_offline_mnist_without_files_fails_with_a_clear_error(tmp_path):
     result = run_cli("data=mnist", f"paths.data_dir={tmp_path / 'empty'}", "data.download=false",
                      f"hydra.run.dir={tmp_path / 'run'}")
@@ -96,12 +101,13 @@ def test_training_takes_the_heap_and_ctrl_c_only_while_it_runs(tmp_path):
             seen.append((gc.get_freeze_count(), signal.getsignal(signal.SIGINT)))
 
     gc.unfreeze()  # as in a fresh notebook (main(), run in-process by other tests, keeps its freeze)
-    run = build(compose_cfg(tmp_path, [*TINY, "trainer.accelerator=cpu", "trainer.enable_progress_bar=false"]))
+    run = build(compose_config(tmp_path, [*TINY, "trainer.accelerator=cpu", "trainer.enable_progress_bar=false"]))
     run.trainer.callbacks.append(Probe())
     run.trainer.fit(run.model, datamodule=run.datamodule)
     # During training the model, the data and torch's modules are out of the collector's walks,
     # and Ctrl-C asks for a graceful stop ...
-    assert seen and all(frozen > 10_000 and handler == run.stopper._on_sigint for frozen, handler in seen)
-    assert sanity == [run.stopper._on_sigint]  # Ctrl-C in the sanity check is graceful too
+    graceful = run.callback(GracefulStop)._on_sigint
+    assert seen and all(frozen > 10_000 and handler == graceful for frozen, handler in seen)
+    assert sanity == [graceful]  # Ctrl-C in the sanity check is graceful too
     # ... and both are given back afterwards, so a notebook neither keeps them nor has its Ctrl-C changed.
     assert gc.get_freeze_count() == 0 and signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -71,7 +71,8 @@ def transposed_conv_output_size(
     """
     _check(i=i, k=k, s=s, p=p, output_padding=output_padding, d=d)
     if output_padding >= max(s, d):
-        raise ValueError(f"output_padding ({output_padding}) must be smaller than the stride ({s}) or the dilation ({d})")
+        raise ValueError(f"output_padding ({output_padding}) must be smaller than the stride ({s}) "
+                         f"or the dilation ({d})")
     out = s * (i - 1) + effective_kernel_size(k, d) - 2 * p + output_padding
     if out < 1:
         raise ValueError(f"padding {p} crops away the whole {out + 2 * p}-pixel output of this transposed convolution")

@@ -18,9 +18,10 @@ from checkerboard import visuals
 from checkerboard.metrics import checkerboard_score
 
 
-def _sync(trainer: L.Trainer) -> None:
-    if trainer.strategy.root_device.type == "cuda":
-        torch.cuda.synchronize(trainer.strategy.root_device)
+def sync(device: torch.device) -> None:
+    """Wait for the GPU's queued work, so that a clock read after it measures that work."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 class Throughput(L.Callback):
@@ -33,7 +34,7 @@ class Throughput(L.Callback):
         self.seconds, self.images, self._t0, self._val_t0 = 0.0, 0, None, None
 
     def on_train_epoch_start(self, trainer, pl_module):
-        _sync(trainer)
+        sync(trainer.strategy.root_device)
         self._t0 = time.perf_counter()
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
@@ -45,17 +46,17 @@ class Throughput(L.Callback):
 
     def on_validation_start(self, trainer, pl_module):
         if self._t0 is not None and not trainer.sanity_checking:
-            _sync(trainer)
+            sync(trainer.strategy.root_device)
             self._val_t0 = time.perf_counter()
 
     def on_validation_end(self, trainer, pl_module):
         if self._val_t0 is not None:
-            _sync(trainer)
+            sync(trainer.strategy.root_device)
             self.seconds -= time.perf_counter() - self._val_t0
             self._val_t0 = None
 
     def on_train_epoch_end(self, trainer, pl_module):
-        _sync(trainer)
+        sync(trainer.strategy.root_device)
         self.seconds += time.perf_counter() - self._t0
         self._t0 = None
 
@@ -119,7 +120,7 @@ class ArtifactImages(L.Callback):
         if (trainer.sanity_checking or not trainer.is_global_zero or trainer.logger is None
                 or trainer.current_epoch % self.every_n_epochs):
             return
-        _sync(trainer)
+        sync(trainer.strategy.root_device)
         start = time.perf_counter()
         tb, step = trainer.logger.experiment, trainer.global_step
         x = pl_module.on_after_batch_transfer(trainer.datamodule.val[: self.num_images].to(pl_module.device))
@@ -137,7 +138,7 @@ class ArtifactImages(L.Callback):
             middle = samples.view(-1, steps, *samples.shape[1:])[:, 1:-1].flatten(0, 1)
             score = checkerboard_score(middle, period=pl_module.period).mean()
             trainer.logger.log_metrics({"val/checkerboard_samples": float(score)}, step)
-        _sync(trainer)
+        sync(trainer.strategy.root_device)
         self.seconds += time.perf_counter() - start
 
 
@@ -158,7 +159,7 @@ class GracefulStop(L.Callback):
     loops' and the data order's state, so ``ckpt_path=...`` resumes exactly there.
     """
 
-    def __init__(self, checkpoint: Path):
+    def __init__(self, checkpoint: str | Path):
         self.checkpoint, self.signum, self._previous = Path(checkpoint), None, None
         self.interrupted: Interrupted | None = None  # set once the checkpoint is saved
 

@@ -14,11 +14,8 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 
+from checkerboard.errors import DataError
 from checkerboard.shapes import make_shapes
-
-
-class DataError(RuntimeError):
-    """A dataset could not be loaded; the message says what to do. Raised before any training."""
 
 
 class Batches:
@@ -90,9 +87,11 @@ class ImageDataModule(L.LightningDataModule):
 
     def __init__(self, batch_size: int = 64, val_fraction: float = 0.1, image_size: int | None = None,
                  channels: int | None = None, on_device: bool = False, split_seed: int = 0,
-                 seed: int = 0, name: str | None = None):
+                 seed: int = 0, name: str | None = None, num_train: int | None = None,
+                 num_test: int | None = None):
         super().__init__()
         self.name = name or self.name
+        self.num_train, self.num_test = num_train, num_test  # None: all; N: the first N of each split
         self.batch_size, self.val_fraction = batch_size, val_fraction
         self.image_size, self.channels, self.on_device = image_size, channels, on_device
         self.split_seed, self.seed = split_seed, seed
@@ -105,7 +104,7 @@ class ImageDataModule(L.LightningDataModule):
         if self.train is not None:  # idempotent: main() loads the data before building the model
             return
         train, test = self.load()
-        train, test = self._resize(train), self._resize(test)
+        train, test = self._resize(train[:self.num_train]), self._resize(test[:self.num_test])
         self.channels, self.image_size = train.shape[1], train.shape[-1]
         n_val = max(1, round(len(train) * self.val_fraction))
         order = torch.randperm(len(train), generator=torch.Generator().manual_seed(self.split_seed))
@@ -149,8 +148,8 @@ class ShapesDataModule(ImageDataModule):
 
     def __init__(self, num_train: int = 4096, num_test: int = 512, data_seed: int = 0,
                  image_size: int = 32, channels: int = 3, **kwargs):
-        super().__init__(image_size=image_size, channels=channels, **kwargs)
-        self.num_train, self.num_test, self.data_seed = num_train, num_test, data_seed
+        super().__init__(image_size=image_size, channels=channels, num_train=num_train, num_test=num_test, **kwargs)
+        self.data_seed = data_seed
 
     def load(self):
         # Generated at the requested size, so no resize happens afterwards.
@@ -257,10 +256,12 @@ class FolderDataModule(ImageDataModule):
             images.append(img)
         sizes = {tuple(i.shape[-2:]) for i in images}
         if len(sizes) > 1:
-            raise DataError(f"Images under {folder} have different sizes ({', '.join(map(str, sorted(sizes)[:3]))}...); "
-                            f"set data.image_size=N to resize them all to NxN.")
+            raise DataError(f"Images under {folder} have different sizes "
+                            f"({', '.join(map(str, sorted(sizes)[:3]))}...); set data.image_size=N to resize them "
+                            f"all to NxN.")
         if images[0].shape[-1] != images[0].shape[-2]:
-            raise DataError(f"Images under {folder} are {tuple(images[0].shape[-2:])}, not square; set data.image_size=N.")
+            raise DataError(f"Images under {folder} are {tuple(images[0].shape[-2:])}, not square; "
+                            f"set data.image_size=N.")
         return torch.stack(images)
 
     def load(self):

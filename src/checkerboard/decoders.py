@@ -19,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from checkerboard import arithmetic as ar
+from checkerboard.errors import check_choice
 
 
 class TConv(nn.ConvTranspose2d):
@@ -107,11 +108,6 @@ UPSAMPLERS = {
 DOWNSAMPLES = ("stride", "maxpool")
 
 
-def check_choice(what: str, value: str, options) -> None:
-    if value not in options:
-        raise ValueError(f"unknown {what} {value!r}; valid options are: {', '.join(options)}")
-
-
 def widths(width: int, depth: int) -> list[int]:
     """Channels after each encoder stage: width, 2*width, 4*width, ..."""
     return [width * 2**i for i in range(depth)]
@@ -119,7 +115,7 @@ def widths(width: int, depth: int) -> list[int]:
 
 def build_encoder(channels: int, width: int, depth: int, downsample: str = "stride") -> nn.Sequential:
     """``depth`` stages, each halving the size: a stride-2 3x3 conv, or a 3x3 conv then 2x2 max pool."""
-    check_choice("downsample", downsample, DOWNSAMPLES)
+    check_choice("model.downsample", downsample, DOWNSAMPLES)
     layers, c_in = [], channels
     for c in widths(width, depth):
         if downsample == "stride":
@@ -138,7 +134,7 @@ def build_decoder(name: str, channels: int, width: int, depth: int) -> nn.Sequen
     A linear output also avoids the collapse to a constant image that a saturating sigmoid output
     invites in small autoencoders.
     """
-    check_choice("decoder", name, UPSAMPLERS)
+    check_choice("decoder.name", name, UPSAMPLERS)
     make = UPSAMPLERS[name]
     ws = widths(width, depth)[::-1]
     layers = []

@@ -1,7 +1,18 @@
-"""The autoencoder: one LightningModule whatever the decoder, so comparisons are fair."""
+"""The autoencoder: one LightningModule whatever the decoder, so comparisons are fair.
+
+What `checkerboard.train` needs of a model (so that `model=` can name another LightningModule):
+- it is built as ``instantiate(cfg.model, decoder=<the decoder config as a dict>, channels=C,
+  image_size=S)``, with C and S from the loaded data;
+- ``architecture()``: what a checkpoint must match to be resumed (checked before training);
+- ``describe()``: the facts a run reports about the model (decoder, params, MACs per image);
+- ``init_metrics``: values measured before training (logged at step 0 and in metrics.json);
+- everything else through Lightning: ``val/*`` and ``test/*`` metrics logged by the module are the
+  run's final metrics.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 
 import lightning as L
@@ -12,17 +23,10 @@ from torchmetrics import MeanMetric
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from checkerboard import decoders as dec
+from checkerboard.errors import DivergenceError, SizeError, check_choice, check_positive
 from checkerboard.metrics import CheckerboardScore, checkerboard_score
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}
-
-
-class SizeError(ValueError):
-    """The decoder cannot give back the input size; raised before any training."""
-
-
-class DivergenceError(RuntimeError):
-    """The loss stopped being a finite number; training cannot recover from that."""
 
 
 class Autoencoder(L.LightningModule):
@@ -32,16 +36,17 @@ class Autoencoder(L.LightningModule):
     metrics and pictures use it clamped to [0, 1]. With ``loss=bce`` the output is read as logits.
     """
 
-    def __init__(self, decoder: str = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
+    def __init__(self, decoder: str | Mapping = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
                  depth: int = 2, downsample: str = "stride", loss: str = "mse",
                  optimizer: partial | None = None, channels_last: bool = False, compile: bool = False):
         super().__init__()
+        if isinstance(decoder, Mapping):  # the decoder config as a whole; only its name matters here
+            decoder = decoder["name"]
         self.save_hyperparameters(ignore=["optimizer"])
-        dec.check_choice("loss", loss, LOSSES)
-        for name, value in (("model.width", width), ("model.depth", depth), ("channels", channels),
-                            ("image_size", image_size)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}={value!r} must be a positive whole number")
+        for key, value in (("model.width", width), ("model.depth", depth), ("data.channels", channels),
+                           ("data.image_size", image_size)):
+            check_positive(key, value)
+        check_choice("model.loss", loss, LOSSES)  # decoder and downsample: checked where they are built
         self.check_size(image_size, depth, downsample, decoder)
         self.encoder = dec.build_encoder(channels, width, depth, downsample)
         self.decoder = dec.build_decoder(decoder, channels, width, depth)
@@ -51,7 +56,8 @@ class Autoencoder(L.LightningModule):
         self.period = dec.output_stride(depth)
         self.val_metrics = self._metrics()
         self.test_metrics = self._metrics()
-        self.init_checkerboard: float | None = None
+        self.init_metrics: dict[str, float] = {}  # measured before training, in on_train_start
+        self.example_input_array = torch.zeros(1, channels, image_size, image_size)  # for ModelSummary's FLOPs
         self._compiled = None  # the training forward pass under torch.compile (compile=true), see configure_model
         if channels_last:
             self.to(memory_format=torch.channels_last)
@@ -59,9 +65,10 @@ class Autoencoder(L.LightningModule):
     @staticmethod
     def check_size(image_size: int, depth: int, downsample: str, decoder: str) -> None:
         """Refuse, before training, an image size that the decoder cannot give back exactly."""
+        probe = dec.build_decoder(decoder, 1, 1, depth)  # refuses an unknown decoder first
         try:
             enc = dec.encoder_sizes(image_size, depth, downsample)
-            out = dec.decoder_sizes(dec.build_decoder(decoder, 1, 1, depth), enc[-1])
+            out = dec.decoder_sizes(probe, enc[-1])
         except ValueError as e:
             raise SizeError(f"image size {image_size} is too small for model.depth={depth}: {e}") from e
         if out[-1] != image_size:
@@ -102,18 +109,23 @@ class Autoencoder(L.LightningModule):
     # -- steps -------------------------------------------------------------------------------
     def training_step(self, x: torch.Tensor, batch_idx: int) -> torch.Tensor:
         loss = self.loss_fn(self(x), x)
-        if not torch.isfinite(loss):  # stop now rather than log NaN images for the rest of the run
-            raise DivergenceError(
-                f"the training loss became {loss.item()} at step {self.global_step} (epoch {self.current_epoch}). "
-                f"The usual cause is a learning rate too high for this model: model.optimizer.lr="
-                f"{self.optimizer_factory.keywords.get('lr')}; try 10x lower (e.g. model.optimizer.lr=1e-3)."
-            )
         # Lightning writes train/loss every log_every_n_steps steps and drops what is logged in
-        # between; logging only on those steps saves its bookkeeping (~0.6 ms a step on CPU).
+        # between; logging only on those steps saves its bookkeeping. Those steps read the loss on
+        # the host anyway, so divergence is checked there too: no GPU sync on the other steps.
         every = self.trainer.log_every_n_steps
         if self.trainer.fast_dev_run or (every and (self.global_step + 1) % every == 0):
+            self.check_finite(loss)
             self.log("train/loss", loss, prog_bar=True)
         return loss
+
+    def check_finite(self, loss: torch.Tensor) -> None:
+        """Stop at once on a non-finite loss: NaN weights cannot recover, and would draw NaN pictures."""
+        if not torch.isfinite(loss):
+            raise DivergenceError(
+                f"the training loss became {loss.item()} at step {self.global_step} (epoch {self.current_epoch}; "
+                f"it is checked every trainer.log_every_n_steps={self.trainer.log_every_n_steps} steps). The "
+                f"usual cause is a learning rate too high for this model: model.optimizer.lr="
+                f"{self.optimizer_factory.keywords.get('lr')}; try 10x lower (e.g. model.optimizer.lr=1e-3).")
 
     def _evaluate(self, x: torch.Tensor, stage: str, metrics: nn.ModuleDict) -> None:
         y = self(x)
@@ -148,17 +160,18 @@ class Autoencoder(L.LightningModule):
 
     def on_train_start(self) -> None:
         """Score the untrained decoder on the validation set, so `val/checkerboard` starts at step 0."""
-        if self.init_checkerboard is None:
-            self.init_checkerboard = self.measure_checkerboard(self.trainer.datamodule.val)
+        if not self.init_metrics:  # a resumed run has them from its checkpoint
+            score = self.measure_checkerboard(self.trainer.datamodule.val)
+            self.init_metrics = {"init/checkerboard": score}
             if self.logger is not None:
-                self.logger.log_metrics({"val/checkerboard": self.init_checkerboard,
-                                         "init/checkerboard": self.init_checkerboard}, step=0)
+                self.logger.log_metrics({"val/checkerboard": score, **self.init_metrics}, step=0)
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["init_checkerboard"] = self.init_checkerboard
+        checkpoint["architecture"] = self.architecture()
+        checkpoint["init_metrics"] = self.init_metrics
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        self.init_checkerboard = checkpoint.get("init_checkerboard")
+        self.init_metrics = checkpoint.get("init_metrics", {})
 
     def configure_model(self) -> None:
         """``compile=true``: torch.compile the training forward pass, the hot path (one batch size,
@@ -171,19 +184,17 @@ class Autoencoder(L.LightningModule):
     def configure_optimizers(self):
         return self.optimizer_factory(self.parameters())
 
-    # -- facts for logs and metrics.json -------------------------------------------------------
-    def count_params(self) -> int:
-        return sum(p.numel() for p in self.parameters())
+    # -- facts for logs, checkpoints and metrics.json ------------------------------------------
+    def architecture(self) -> dict:
+        """What a checkpoint must match to be resumed into this model."""
+        keys = ("decoder", "channels", "image_size", "width", "depth", "downsample")
+        return {k: self.hparams[k] for k in keys}
 
-    def count_macs(self) -> int:
-        """Multiply-accumulates for one image's forward pass, counted by torch's FlopCounterMode."""
-        from torch.utils.flop_counter import FlopCounterMode
+    def describe(self) -> dict:
+        """The decoder, the parameter count and the multiply-accumulates for one image's forward pass
+        (Lightning's ModelSummary, which counts with torch's FlopCounterMode on ``example_input_array``)."""
+        from lightning.pytorch.utilities.model_summary import ModelSummary
 
-        h = self.hparams
-        x = torch.zeros(1, h.channels, h.image_size, h.image_size, device=self.device)
-        was_training = self.training
-        self.eval()
-        with FlopCounterMode(display=False) as counter, torch.no_grad():
-            self(x)
-        self.train(was_training)
-        return counter.get_total_flops() // 2
+        summary = ModelSummary(self, max_depth=1)
+        return {"decoder": self.hparams.decoder, "params": summary.total_parameters,
+                "macs": summary.total_flops // 2}

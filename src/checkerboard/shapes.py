@@ -22,7 +22,8 @@ def make_shapes(
     the batch: 10,000 images of 32x32 take well under a second on a laptop CPU.
     """
     if n < 0 or size < 4 or channels < 1:
-        raise ValueError(f"make_shapes needs n >= 0, size >= 4 and channels >= 1, got n={n}, size={size}, channels={channels}")
+        raise ValueError(f"make_shapes needs n >= 0, size >= 4 and channels >= 1, got n={n}, size={size}, "
+                         f"channels={channels}")
     g = torch.Generator().manual_seed(seed)
     # Pixel centres in [0, 1]; one pixel is 1/size wide.
     coords = (torch.arange(size, dtype=torch.float32) + 0.5) / size

@@ -1,0 +1,267 @@
+"""The comparison report of a sweep: a table, a CSV and two figures, written into the sweep folder.
+
+`scripts/compare.py [SWEEP]` is its command line. Writes into the sweep folder:
+- comparison.md / comparison.csv: per decoder (and dataset), parameters, multiply-accumulates and,
+  as mean and 95% interval over seeds, images per second, val/psnr, val/ssim, val/checkerboard and
+  init/checkerboard; the number of seeds that finished. The interval is the t-distribution
+  half-width t(0.975, n-1) * s / sqrt(n) over the n finished seeds (none with one seed).
+- comparison.png: per decoder, the last logged val/reconstructions, val/zoom and val/spectrum of its
+  first finished job (every job shows the same validation images), beside the checkerboard scores.
+- curves.png: val/checkerboard (step 0: at initialisation) and val/psnr over training, the mean over
+  seeds per decoder with the seeds' min-max range shaded.
+Jobs that did not finish are listed with their state (status.json, or "no status"); a sweep with a
+job still running is reported as partial. Only metrics.json of finished jobs enters the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import re
+import statistics
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from checkerboard.formatting import with_interval  # noqa: E402
+
+METRICS = ["images_per_second", "val/psnr", "val/ssim", "val/checkerboard", "init/checkerboard"]
+IMAGES = {"val/reconstructions": "reconstructions (inputs above outputs)",
+          "val/zoom": "flattest region, enlarged (inputs above outputs)",
+          "val/spectrum": "log power spectrum of the error (lattice bins k/P outlined)"}
+# t(0.975, df) for df = 1..30; past 30, z + (z^3 + z) / (4 df) is within 0.003 of it.
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042]
+
+
+def t975(df: int) -> float:
+    return T975[df - 1] if df <= len(T975) else 1.96 + (1.96**3 + 1.96) / (4 * df)
+
+
+def mean_ci(values: list[float]) -> tuple[float, float | None]:
+    """Mean and 95% t half-width; no half-width from fewer than two values."""
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return math.nan, None
+    if len(values) < 2:
+        return values[0], None
+    return statistics.fmean(values), t975(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+
+
+def natural(name: str) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def find_jobs(sweep: Path) -> list[dict]:
+    """Every folder under ``sweep`` holding `.hydra/config.yaml` or `status.json` (launcher files aside)."""
+    dirs = {p.parent for p in sweep.rglob("status.json")}
+    dirs |= {p.parent.parent for p in sweep.rglob("config.yaml") if p.parent.name == ".hydra"}
+    jobs = []
+    for d in sorted((d for d in dirs if d != sweep and ".submitit" not in d.parts), key=lambda d: natural(str(d))):
+        job = {"name": str(d.relative_to(sweep)), "dir": d, "state": "no status", "metrics": None}
+        if (d / "status.json").is_file():
+            status = json.loads((d / "status.json").read_text())
+            job["state"], job["error"] = status.get("state", "no status"), status.get("error")
+        if (d / ".hydra" / "config.yaml").is_file():
+            cfg = OmegaConf.load(d / ".hydra" / "config.yaml")
+            job["decoder"] = OmegaConf.select(cfg, "decoder.name", default="?")
+            job["data"] = OmegaConf.select(cfg, "data.name", default="?")
+        if (d / "metrics.json").is_file() and job["state"] in ("finished", "no status"):
+            job["metrics"] = m = json.loads((d / "metrics.json").read_text())
+            job["state"], job["decoder"], job["data"] = "finished", m["decoder"], m["data"]
+        jobs.append(job)
+    return jobs
+
+
+def expected_jobs(sweep: Path) -> int | None:
+    """How many jobs `multirun.yaml` asked for (sweeper params and command line), if it can tell."""
+    try:
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        cfg = OmegaConf.load(sweep / "multirun.yaml")
+        params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
+        args = [f"{k}={v}" for k, v in params.items()] + list(cfg.hydra.overrides.task)
+        counts = {o.get_key_element(): len(list(o.sweep_iterator())) if o.is_sweep_override() else 1
+                  for o in OverridesParser.create().parse_overrides(args)}
+        return math.prod(counts.values())
+    except Exception:  # no multirun.yaml, or a sweep (glob, range of floats) we cannot count here
+        return None
+
+
+def summarise(jobs: list[dict]) -> list[dict]:
+    """One row per (data, decoder), in job order."""
+    groups: dict[tuple, list[dict]] = {}
+    for job in jobs:
+        groups.setdefault((job.get("data", "?"), job.get("decoder", "?")), []).append(job)
+    rows = []
+    for (data, decoder), members in groups.items():
+        if decoder == "?":  # no config, no metrics: listed with the unfinished jobs only
+            continue
+        done = [j["metrics"] for j in members if j["metrics"]]
+        row = {"data": data, "decoder": decoder, "seeds_finished": len(done), "seeds_total": len(members),
+               "params": done[0]["params"] if done else None, "macs": done[0]["macs"] if done else None,
+               "finished": [j for j in members if j["metrics"]]}
+        for key in METRICS:
+            row[key], row[key + " ci95"] = mean_ci([m.get(key) for m in done])
+        rows.append(row)
+    return rows
+
+
+def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | None) -> str:
+    several = len({r["data"] for r in rows}) > 1
+    head = (["data"] if several else []) + ["decoder", "seeds done", "params", "MACs/image", "images/s"] + METRICS[1:]
+    lines = [f"# Decoder comparison: {sweep}", ""]
+    running = [j for j in jobs if j["state"] == "running"]
+    if running or (expected and len(jobs) < expected):
+        lines += [f"**Partial**: {len(running)} job(s) still running, {len(jobs)} of "
+                  f"{expected or '?'} job folders present; the numbers will change.", ""]
+    if not several and rows:
+        lines += [f"Data: `{rows[0]['data']}`.", ""]
+    lines += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for r in rows:
+        cells = ([r["data"]] if several else []) + [
+            f"`{r['decoder']}`", f"{r['seeds_finished']}/{r['seeds_total']}",
+            "-" if r["params"] is None else f"{r['params']:,}", "-" if r["macs"] is None else f"{r['macs']:,}"]
+        cells += [with_interval(r[k], r[k + " ci95"]) for k in METRICS]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Mean ± half-width of the 95% t-interval over the seeds that finished "
+              "(t(0.975, n-1) · s / √n; a single seed has no interval). images/s counts training "
+              "batches only. checkerboard: the output's lattice prominence beyond the target's (0 = none).", ""]
+    unfinished = [j for j in jobs if j["state"] != "finished"]
+    if unfinished:
+        lines += ["## Jobs that did not finish", ""]
+        lines += [f"- `{j['name']}`: {j['state']}" + (f" ({j['error'][:200]})" if j.get("error") else "")
+                  for j in unfinished]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    keys = ["data", "decoder", "seeds_finished", "seeds_total", "params", "macs"]
+    keys += [k + suffix for k in METRICS for suffix in ("", " ci95")]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([k.replace(" ci95", "_ci95") for k in keys])
+        writer.writerows([["" if r[k] is None else r[k] for k in keys] for r in rows])
+
+
+def events(job: dict) -> dict:
+    """The job's TensorBoard scalars and images, all of them (size_guidance 0: no sampling)."""
+    from tensorboard.backend.event_processing.event_accumulator import IMAGES, SCALARS, EventAccumulator
+
+    if "events" not in job:
+        folder, job["events"] = job["dir"] / "tensorboard", {}
+        if folder.is_dir():
+            acc = EventAccumulator(str(folder), size_guidance={SCALARS: 0, IMAGES: 0}).Reload()
+            job["events"] = {t: acc.Scalars(t) for t in acc.Tags()["scalars"]}
+            job["events"].update({t: acc.Images(t) for t in acc.Tags()["images"]})
+    return job["events"]
+
+
+def last_image(job: dict, tag: str) -> np.ndarray | None:
+    found = events(job).get(tag)
+    return np.asarray(Image.open(io.BytesIO(found[-1].encoded_image_string)).convert("RGB")) if found else None
+
+
+def label(row: dict, several: bool) -> str:
+    return f"{row['decoder']} ({row['data']})" if several else row["decoder"]
+
+
+def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
+    rows = [r for r in rows if r["finished"]]
+    pictures = [[last_image(r["finished"][0], tag) for tag in IMAGES] for r in rows]
+    shapes = [next((p[i].shape for p in pictures if p[i] is not None), (1, 3)) for i in range(len(IMAGES))]
+    ratios = [w / h for h, w, *_ in shapes] + [2.5]  # image columns at their own aspect, then the bars
+    fig = plt.figure(figsize=(1.6 * sum(ratios) + 1.5, 1.6 * len(rows) + 1.2), layout="constrained")
+    grid = fig.add_gridspec(len(rows), len(ratios), width_ratios=ratios)
+    for i, (row, pics) in enumerate(zip(rows, pictures)):
+        for j, (pic, title) in enumerate(zip(pics, IMAGES.values())):
+            ax = fig.add_subplot(grid[i, j], xticks=[], yticks=[])
+            if pic is not None:
+                ax.imshow(pic, interpolation="nearest")
+            if i == 0:
+                ax.set_title(title, fontsize=11)
+            if j == 0:
+                ax.set_ylabel(label(row, several), fontsize=12, rotation=0, ha="right", va="center")
+    ax, y = fig.add_subplot(grid[:, -1]), np.arange(len(rows))
+    ax.barh(y, [r["val/checkerboard"] for r in rows], xerr=[r["val/checkerboard ci95"] or 0 for r in rows],
+            color="tab:orange", capsize=3, label="val/checkerboard (end)")
+    ax.plot([r["init/checkerboard"] for r in rows], y, "kx", label="init/checkerboard")
+    ax.set_yticks(y, [label(r, several) for r in rows], fontsize=11)
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # bar i beside image row i
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_xlabel("checkerboard score (0 = none)")
+    ax.set_title("mean, 95% t-interval over seeds", fontsize=11)
+    ax.legend(fontsize=10)
+    fig.suptitle("The same validation images through each decoder (its first finished seed)", fontsize=14)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_curves(path: Path, rows: list[dict], several: bool) -> None:
+    datasets = list(dict.fromkeys(r["data"] for r in rows if r["finished"]))
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.8 * len(datasets)), squeeze=False, layout="constrained")
+    for ax_row, data in zip(axes, datasets):
+        for row in (r for r in rows if r["data"] == data and r["finished"]):
+            for ax, tag in zip(ax_row, ["val/checkerboard", "val/psnr"]):
+                curves = [events(j).get(tag, []) for j in row["finished"]]
+                n = min(map(len, curves))  # seeds align by position: same data, same steps
+                if n:
+                    values = np.array([[p.value for p in c[:n]] for c in curves])
+                    steps = [p.step for p in curves[0][:n]]
+                    line, = ax.plot(steps, values.mean(0), marker=".", label=f"{row['decoder']} ({len(values)} seeds)")
+                    ax.fill_between(steps, values.min(0), values.max(0), color=line.get_color(), alpha=0.2)
+                ax.set_title(f"{tag}{f' on {data}' if several else ''}: mean over seeds, min-max shaded", fontsize=10)
+                ax.set(xlabel="training step")
+                ax.grid(alpha=0.3)
+        ax_row[0].set_yscale("symlog", linthresh=1)  # scores near 0 and in the tens on one axis
+        ax_row[0].set_ylabel("checkerboard score (symlog; step 0: at init)")
+        ax_row[1].set_ylabel("PSNR (dB)")
+        ax_row[1].legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def newest_sweep(root: Path) -> Path | None:
+    sweeps = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    stamp = lambda p: (p / "multirun.yaml").stat().st_mtime if (p / "multirun.yaml").exists() else p.stat().st_mtime
+    return max(sweeps, key=stamp, default=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python scripts/compare.py", description=__doc__.split("\n")[0])
+    parser.add_argument("sweep", nargs="?", type=Path,
+                        help="a sweep folder (default: the newest under outputs/multirun/)")
+    args = parser.parse_args(argv)
+    sweep = args.sweep or newest_sweep(Path("outputs/multirun"))
+    if sweep is None:
+        parser.error(f"no sweep under {Path('outputs/multirun').resolve()}; run "
+                     f"`python train.py -m experiment=compare` first, or give a sweep folder")
+    if not sweep.is_dir():
+        parser.error(f"{sweep} does not exist or is not a folder")
+    jobs = find_jobs(sweep)
+    if not jobs:
+        parser.error(f"{sweep} holds no jobs (no subfolder with .hydra/config.yaml or status.json)")
+    rows = summarise(jobs)
+    several = len({r["data"] for r in rows}) > 1
+    text = markdown(sweep, rows, jobs, expected_jobs(sweep))
+    print(text)
+    (sweep / "comparison.md").write_text(text)
+    write_csv(sweep / "comparison.csv", rows)
+    written = ["comparison.md", "comparison.csv"]
+    if any(r["finished"] for r in rows):
+        plot_comparison(sweep / "comparison.png", rows, several)
+        plot_curves(sweep / "curves.png", rows, several)
+        written += ["comparison.png", "curves.png"]
+    print(f"wrote {', '.join(written)} in {sweep}\nall jobs side by side:  tensorboard --logdir {sweep}")
+    return 0
