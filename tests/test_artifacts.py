@@ -22,7 +22,7 @@ from helpers import TINY
 IMAGE_TAGS = ["val/reconstructions", "val/error", "val/zoom", "val/spectrum", "decoder/overlap",
               "val/input_gradient", "val/samples"]
 SCALAR_TAGS = ["train/loss", "val/loss", "val/psnr", "val/ssim", "val/checkerboard", "init/checkerboard",
-               "val/checkerboard_samples"]
+               "val/checkerboard_samples", "decoder/phase_gain_spread/1", "decoder/phase_gain_spread/2"]
 
 
 def test_tconv_phase_variance_is_4_2_2_1():
@@ -77,6 +77,10 @@ def test_run_logs_every_artifact_tag(finished_run):
     assert len(acc.Images("val/reconstructions")) == 2
     saved = json.loads((out / "metrics.json").read_text())
     assert {"val/checkerboard", "init/checkerboard"} <= set(saved)
+    # The tconv's phases: unequal DC gains at init and after training, logged from step 0 on.
+    spread = acc.Scalars("decoder/phase_gain_spread/2")
+    assert spread[0].step == 0 and spread[0].value == pytest.approx(saved["init/phase_gain_spread/2"])
+    assert 0 < saved["decoder/phase_gain_spread/2"] <= 1 and len(spread) == 3  # init and 2 epochs
 
 
 def _free_port() -> int:

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from checkerboard import decoders as dec
 from checkerboard.errors import SizeError
 from checkerboard.model import Autoencoder
+from checkerboard.shapes import make_shapes
 
 
 @pytest.mark.parametrize("name", list(dec.UPSAMPLERS))
@@ -83,3 +84,134 @@ def test_macs_from_lightnings_model_summary_equal_a_count_by_hand():
     assert tconv.describe()["macs"] == by_hand["tconv"]
     assert up.describe()["macs"] == by_hand["upsample"]
     assert tconv.describe()["params"] == sum(p.numel() for p in tconv.parameters())
+
+
+# -- a fair start: the fan-in rule ------------------------------------------------------------
+
+NAMES = list(dec.UPSAMPLERS)
+
+
+def _rms(y: torch.Tensor) -> float:
+    return float(y.square().mean().sqrt())
+
+
+@pytest.fixture(scope="module")
+def features() -> torch.Tensor:
+    """Real-looking input for an x2 layer: the untrained encoder's features of the shapes images."""
+    torch.manual_seed(0)
+    encoder = dec.build_encoder(3, 32, 2)
+    with torch.no_grad():
+        return encoder(make_shapes(16, 32, 3, seed=5).float() / 255)  # (16, 64, 8, 8), after BN + ReLU
+
+
+def test_every_x2_layer_starts_at_the_same_output_scale(features):
+    # The rule gives every output pixel the same variance over initialisations; 200 draws of each
+    # layer measure it to a few percent. Bilinear resizing averages neighbouring input values, which
+    # lowers their second moment by an amount that depends on how smooth the input is (0.39x for
+    # uncorrelated values, 1x for constant ones): on these features it starts about 10 % lower.
+    scale = {}
+    for name in NAMES:
+        draws = []
+        for seed in range(200):
+            torch.manual_seed(seed)
+            with torch.no_grad():
+                draws.append(dec.DecoderSpec(name=name).make(name, 64, 32)(features).square().mean())
+        scale[name] = float(torch.stack(draws).mean().sqrt())
+    bilinear = scale.pop("bilinear")
+    assert max(scale.values()) / min(scale.values()) < 1.05, scale
+    assert 0.8 < bilinear / scale["upsample"] < 1.0
+
+
+@pytest.mark.parametrize("mode", ["train", pytest.param("eval", marks=pytest.mark.slow)])
+def test_every_decoder_starts_at_the_same_output_scale(mode):
+    # The whole model, default config: in train mode BatchNorm uses the batch's statistics; in eval
+    # mode, the fresh running statistics (as init/checkerboard is measured), so the layers' gains
+    # compound. The output's second moment over initialisations is heavy-tailed in eval mode (a
+    # product of random gains): 300 seeds keep the estimate within a few percent.
+    x = make_shapes(16, 32, 3, seed=123).float() / 255
+    seeds = range(300 if mode == "eval" else 20)
+    scale = {}
+    for name in NAMES:
+        total = 0.0
+        for seed in seeds:
+            torch.manual_seed(seed)
+            model = Autoencoder(name).train(mode == "train")
+            with torch.no_grad():
+                total += float(model(x).square().mean())
+        scale[name] = (total / len(seeds)) ** 0.5
+    # Bilinear's interpolation lowers the scale a little at each layer (see the test above).
+    bilinear = scale.pop("bilinear")
+    assert max(scale.values()) / min(scale.values()) < 1.10, scale
+    assert 0.8 < bilinear / max(scale.values()) and bilinear < min(scale.values()) * 1.05, (bilinear, scale)
+
+
+def test_pytorch_defaults_are_the_confound():
+    # init=torch: ConvTranspose2d takes its fan-in from the output channels, and the hold's box
+    # multiplies by 4. Measured today: tconv 0.65, tconv_hold 1.30, upsample 0.36 (train mode).
+    x = make_shapes(32, 32, 3, seed=123).float() / 255
+    scale = {}
+    for name in ("tconv", "upsample", "tconv_hold"):
+        torch.manual_seed(0)
+        with torch.no_grad():
+            scale[name] = _rms(Autoencoder({"name": name, "init": "torch"})(x))
+    assert scale["tconv"] > 1.5 * scale["upsample"] and scale["tconv_hold"] > 3 * scale["upsample"], scale
+
+
+def test_same_seed_same_kernel_so_the_hold_starts_as_upsample():
+    # Every 3x3 x2 layer starts from one shared random draw: with the same seed, tconv_hold (zero
+    # insertion, the kernel, a 2x2 box of ones) computes exactly what upsample (nearest, the kernel)
+    # does, away from the border.
+    x = torch.randn(2, 5, 8, 8)
+    outputs = {}
+    for name in ("upsample", "tconv_hold"):
+        torch.manual_seed(0)
+        with torch.no_grad():
+            outputs[name] = dec.DecoderSpec(name=name).make(name, 5, 3)(x)[..., 2:-2, 2:-2]
+    torch.testing.assert_close(outputs["tconv_hold"], outputs["upsample"], rtol=0, atol=1e-5)
+
+
+def test_encoder_starts_the_same_whatever_the_decoder():
+    weights = []
+    for name in NAMES:
+        torch.manual_seed(3)
+        weights.append(Autoencoder(name).encoder[0].weight)
+    assert all(torch.equal(w, weights[0]) for w in weights)
+
+
+# -- the mechanism: taps per phase and DC gains ----------------------------------------------
+
+def test_tconv_gives_two_taps_to_odd_outputs_and_one_to_even():
+    # ConvTranspose2d(k=3, s=2, padding=1, output_padding=1), every weight 1, a constant input:
+    # each output counts the taps that reach it. In 1D, output o = 2 i - 1 + j for tap j = 0, 1, 2.
+    layer = dec.TConv(1, 1, 3)
+    with torch.no_grad():
+        layer.weight.fill_(1.0)
+        layer.bias.zero_()
+        y = layer(torch.ones(1, 1, 6, 6))[0, 0, 2:-2, 2:-2]  # rows and columns 2..9: even first
+    assert y[0::2, 0::2].unique().tolist() == [1.0]   # even row, even column
+    assert y[1::2, 1::2].unique().tolist() == [4.0]   # odd row, odd column
+    assert y[0::2, 1::2].unique().tolist() == y[1::2, 0::2].unique().tolist() == [2.0]
+
+
+def test_phase_dc_gains_are_the_sums_of_each_phases_taps():
+    torch.manual_seed(0)
+    layer = dec.TConv(2, 3, 3)
+    gains = dec.phase_gains(layer, 2)  # (c_out, c_in, 2, 2)
+    w = layer.weight.detach().transpose(0, 1)  # (c_out, c_in, 3, 3)
+    # even phase: the centre tap; odd phase: the two outer taps (per dimension)
+    per_dim = [[1], [0, 2]]
+    for a in (0, 1):
+        for b in (0, 1):
+            expected = w[..., per_dim[a], :][..., per_dim[b]].sum(dim=(-2, -1))
+            torch.testing.assert_close(gains[..., a, b], expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_phase_gain_spread_at_init(name):
+    torch.manual_seed(0)
+    layer = dec.DecoderSpec(name=name).make(name, 8, 3)
+    spread = dec.phase_gain_spread(layer, 8)
+    if name in ("tconv", "tconv4"):
+        assert spread > 0.3  # random taps per phase: unequal DC gains
+    else:
+        assert spread < 1e-5  # resize first, the hold and ICNR: every phase has every tap

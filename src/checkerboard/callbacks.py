@@ -112,8 +112,8 @@ class ArtifactImages(L.Callback):
 
     def on_fit_start(self, trainer, pl_module):
         if trainer.is_global_zero and trainer.logger is not None:
-            h = pl_module.hparams
-            trainer.logger.experiment.add_image("decoder/overlap", visuals.overlap_image(h.decoder, h.depth), 0)
+            overlap = visuals.overlap_image(pl_module.spec, pl_module.hparams.depth)
+            trainer.logger.experiment.add_image("decoder/overlap", overlap, 0)
 
     @torch.no_grad()
     def on_validation_epoch_end(self, trainer, pl_module):

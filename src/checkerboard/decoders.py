@@ -3,43 +3,94 @@
 Every decoder shares the same encoder, widths, depth, activation and normalization; only the x2
 upsampling operation differs, so any difference in artifacts comes from that operation alone.
 
-Why some of them make checkerboards: a stride-2 transposed convolution pastes a scaled copy of
-its kernel around every input pixel, two pixels apart. With a 3x3 kernel the copies overlap on
-every other output row and column, so even outputs receive 2 taps per dimension and odd ones 1
-(4:2:2:1 in 2D): a period-2 pattern is built into the layer before any training. A 4x4 kernel
-overlaps evenly (2 taps everywhere) but nothing forces the taps of each phase to sum alike, so a
-milder pattern can still be learned. Resizing first (nearest or bilinear) and then applying a
-"same" convolution gives every output pixel the same number of taps: no built-in pattern.
+Why some of them make checkerboards. A stride-2 transposed convolution is zero insertion (the
+input's pixels on every other row and column, zeros between) followed by a convolution. Each of
+the four output phases (even/odd row x even/odd column) is then a convolution of the input with
+its own subset of the kernel's taps. With ``ConvTranspose2d(k=3, s=2, padding=1,
+output_padding=1)`` the odd outputs of each dimension receive 2 taps and the even ones 1, so the
+phases have 1, 2, 2 and 4 taps. Feed the layer a flat region and each phase returns the input's
+level times the sum of its own taps, its DC gain: unless the four sums are equal, a flat input
+comes out as a fixed period-2 pattern. Random weights make unequal sums, so an untrained layer
+paints a checkerboard whatever its overlap; ``tconv4`` (4x4 kernel, 2 taps per dimension in
+every phase) has unequal sums too, only its tap counts are even. Equal sums are the condition
+(Sugawara et al.) for a flat input to stay flat. Resizing first and then convolving satisfies
+it by construction: every phase sees all the taps, so every phase has the same DC gain. The
+``1:2:2:4`` tap count is the all-ones special case of the DC gains; over random initialisations
+it shows as the per-phase output variance (``visuals.phase_variance``).
+
+Initialisation. Every x2 layer draws its weights and biases from ``U(-1/sqrt(n), 1/sqrt(n))``,
+PyTorch's rule for ``Conv2d``, with ``n`` the number of input values (channels x taps) that
+reach one output pixel, averaged over the output pixels: ``c_in k^2`` for a convolution,
+``c_in k^2 / s^2`` for a stride-``s`` transposed convolution, and ``c_in k^2`` again for the
+transposed convolution under a hold, whose box adds up the ``s^2`` phases (its bias, added
+``s^2`` times, is drawn ``s^2`` times smaller). Every layer then starts at the same output
+scale, so that decoders are compared from equal starts. PyTorch's own ``ConvTranspose2d``
+default takes its fan-in from the OUTPUT channels (``c_out k^2``); ``init=torch`` keeps it, to
+show the confound.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from checkerboard import arithmetic as ar
-from checkerboard.errors import check_choice
+from checkerboard.errors import ConfigError, check_choice
+
+INITS = ("fan_in", "torch")
+
+
+def _fan_in_init(weight: torch.Tensor, bias: torch.Tensor | None, n: float) -> None:
+    """Weights ``U(+-1/sqrt(n))``, biases 0."""
+    with torch.no_grad():
+        weight.uniform_(-1 / math.sqrt(n), 1 / math.sqrt(n))
+        if bias is not None:
+            bias.zero_()
+
+
+def base_kernel(c_in: int, c_out: int) -> torch.Tensor:
+    """(c_out, c_in, 3, 3) ``U(+-1/sqrt(c_in 9))``: the one random draw every 3x3 x2 layer starts from,
+    so that with the same seed ``upsample``, ``bilinear``, ``pixelshuffle`` (ICNR), ``tconv`` and
+    ``tconv_hold`` start from the same kernel, and differ only in how they upsample."""
+    return torch.empty(c_out, c_in, 3, 3).uniform_(-1 / math.sqrt(c_in * 9), 1 / math.sqrt(c_in * 9))
 
 
 class TConv(nn.ConvTranspose2d):
-    """Transposed convolution, stride 2: kernel 3 overlaps unevenly, kernel 4 evenly."""
+    """Transposed convolution, stride 2, output twice the input: kernel 3 overlaps unevenly, 4 evenly."""
 
-    def __init__(self, c_in: int, c_out: int, kernel_size: int = 3):
+    def __init__(self, c_in: int, c_out: int, kernel_size: int = 3, init: str = "fan_in", bias: bool = True,
+                 hold_gain: int = 1):
         # padding/output_padding chosen so that the output is exactly twice the input.
-        super().__init__(c_in, c_out, kernel_size, stride=2, padding=1, output_padding=kernel_size % 2)
+        super().__init__(c_in, c_out, kernel_size, stride=2, padding=1, output_padding=kernel_size % 2, bias=bias)
+        if init == "fan_in":  # each output pixel sums c_in k^2 / s^2 inputs (times a hold's s^2 phases)
+            _fan_in_init(self.weight, self.bias, c_in * kernel_size**2 / 4 * hold_gain)
+            if kernel_size == 3:  # the shared draw, as a transposed kernel, scaled to this layer's fan-in
+                with torch.no_grad():
+                    self.weight.copy_(base_kernel(c_in, c_out).transpose(0, 1).flip(-2, -1) * 2 / hold_gain**0.5)
 
     def output_size(self, i: int) -> int:
         return ar.transposed_conv_output_size(i, self.kernel_size[0], 2, 1, self.output_padding[0])
 
 
 class ResizeConv(nn.Module):
-    """Resize x2 (nearest or bilinear), then a 3x3 "same" convolution: resize-convolution."""
+    """Resize x2 (nearest or bilinear), then a 3x3 "same" convolution: resize-convolution.
 
-    def __init__(self, c_in: int, c_out: int, mode: str = "nearest"):
+    PyTorch's Conv2d default is already the fan-in rule (``n = c_in * 9``).
+    """
+
+    def __init__(self, c_in: int, c_out: int, mode: str = "nearest", init: str = "fan_in", bias: bool = True):
         super().__init__()
         self.mode = mode
-        self.conv = nn.Conv2d(c_in, c_out, 3, padding=ar.padding_for("same", 3))
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=ar.padding_for("same", 3), bias=bias)
+        if init == "fan_in":
+            _fan_in_init(self.conv.weight, self.conv.bias, c_in * 9)
+            with torch.no_grad():
+                self.conv.weight.copy_(base_kernel(c_in, c_out))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         align = False if self.mode == "bilinear" else None
@@ -52,20 +103,29 @@ class ResizeConv(nn.Module):
 class PixelShuffleUp(nn.Module):
     """3x3 convolution to 4C channels, then PixelShuffle(2) (sub-pixel convolution).
 
-    ICNR initialisation (Aitken et al. 2017): PixelShuffle builds output channel c from input
-    channels 4c..4c+3, so giving those four the same kernel (``repeat_interleave``, not
+    ICNR initialisation (Aitken et al. 2017, ``icnr=True``): PixelShuffle builds output channel c
+    from input channels 4c..4c+3, so giving those four the same kernel (``repeat_interleave``, not
     ``repeat``) makes the layer, at initialisation, exactly a convolution followed by a nearest
-    x2 resize, which has no checkerboard.
+    x2 resize: equal DC gains, no checkerboard. Each output pixel is one conv output
+    (``n = c_in * 9``), so PyTorch's default already follows the fan-in rule.
     """
 
-    def __init__(self, c_in: int, c_out: int):
+    def __init__(self, c_in: int, c_out: int, init: str = "fan_in", bias: bool = True, icnr: bool = True):
         super().__init__()
-        self.conv = nn.Conv2d(c_in, 4 * c_out, 3, padding=1)
+        self.conv = nn.Conv2d(c_in, 4 * c_out, 3, padding=1, bias=bias)
         self.shuffle = nn.PixelShuffle(2)
-        base = nn.Conv2d(c_in, c_out, 3, padding=1)  # default init, then shared by each group of 4
-        with torch.no_grad():
-            self.conv.weight.copy_(base.weight.repeat_interleave(4, dim=0))
-            self.conv.bias.copy_(base.bias.repeat_interleave(4, dim=0))
+        if init == "fan_in":
+            _fan_in_init(self.conv.weight, self.conv.bias, c_in * 9)
+        if icnr:
+            base = nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)  # one kernel, shared by each group of 4
+            if init == "fan_in":
+                _fan_in_init(base.weight, base.bias, c_in * 9)
+                with torch.no_grad():
+                    base.weight.copy_(base_kernel(c_in, c_out))
+            with torch.no_grad():
+                self.conv.weight.copy_(base.weight.repeat_interleave(4, dim=0))
+                if bias:
+                    self.conv.bias.copy_(base.bias.repeat_interleave(4, dim=0))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.shuffle(self.conv(x))
@@ -75,17 +135,19 @@ class PixelShuffleUp(nn.Module):
 
 
 class TConvHold(nn.Module):
-    """The ``tconv`` layer followed by a fixed 2x2 box filter: the zero-order hold.
+    """The ``tconv`` layer followed by a fixed 2x2 box of ones: the zero-order hold.
 
-    Sugawara et al. (2019): a stride-2 transposed convolution is zero insertion followed by a
-    convolution; convolving that with a 2x2 box of ones turns the zero insertion into a nearest
-    x2 resize, so the layer becomes resize-convolution and every phase gets the same taps. The
-    box is a buffer, not a parameter: it is never learned.
+    Zero insertion followed by the 2x2 box of ones is a nearest x2 resize, so the whole layer
+    computes nearest resize followed by a 3x3 convolution (with the transposed kernel): the same
+    function class as ``upsample``, at the cost of the transposed convolution. The box of ones is
+    the hold kernel of Sugawara et al. (its gain s^2 = 4 restores the level that zero insertion
+    divided by 4, as StyleGAN2's upsampling filter does with its gain of up^2); the fan-in rule
+    accounts for it (see the module docstring). The box is a buffer, not a parameter: never learned.
     """
 
-    def __init__(self, c_in: int, c_out: int):
+    def __init__(self, c_in: int, c_out: int, init: str = "fan_in", bias: bool = True):
         super().__init__()
-        self.tconv = TConv(c_in, c_out, 3)
+        self.tconv = TConv(c_in, c_out, 3, init=init, bias=bias, hold_gain=4)
         self.register_buffer("box", torch.ones(c_out, 1, 2, 2), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -96,16 +158,83 @@ class TConvHold(nn.Module):
         return self.tconv.output_size(i)
 
 
-#: name -> constructor(c_in, c_out) of an x2 upsampling layer. `configs/decoder/<name>.yaml` picks one.
+#: name -> constructor(c_in, c_out, init=..., bias=..., [icnr=...]) of an x2 upsampling layer.
 UPSAMPLERS = {
-    "tconv": lambda ci, co: TConv(ci, co, 3),
-    "tconv4": lambda ci, co: TConv(ci, co, 4),
-    "upsample": lambda ci, co: ResizeConv(ci, co, "nearest"),
-    "bilinear": lambda ci, co: ResizeConv(ci, co, "bilinear"),
+    "tconv": lambda ci, co, **kw: TConv(ci, co, 3, **kw),
+    "tconv4": lambda ci, co, **kw: TConv(ci, co, 4, **kw),
+    "upsample": lambda ci, co, **kw: ResizeConv(ci, co, "nearest", **kw),
+    "bilinear": lambda ci, co, **kw: ResizeConv(ci, co, "bilinear", **kw),
     "pixelshuffle": PixelShuffleUp,
     "tconv_hold": TConvHold,
 }
 DOWNSAMPLES = ("stride", "maxpool")
+
+
+@dataclass(frozen=True)
+class DecoderSpec:
+    """What `configs/decoder/<name>.yaml` sets: the x2 layer, or one per layer, and its options."""
+
+    name: str = "tconv"
+    layers: tuple[str, ...] | None = None  # one x2 layer name per stage, first to last; None: `name` everywhere
+    init: str = "fan_in"                   # fan_in (equal output scale at init) | torch (PyTorch's defaults)
+    bias: bool = True                      # biases in the x2 layers
+    icnr: bool = True                      # pixelshuffle only: ICNR initialisation
+
+    @classmethod
+    def parse(cls, value: str | Mapping | DecoderSpec) -> DecoderSpec:
+        """A decoder name, or the decoder config (a mapping), checked with the project's messages."""
+        if isinstance(value, DecoderSpec):
+            return value
+        if isinstance(value, str):
+            value = {"name": value}
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ConfigError(f"decoder.{unknown[0]} is not a decoder setting; the settings are: "
+                              f"{', '.join(sorted(known))}.")
+        spec = dict(value)
+        if spec.get("layers") is not None:
+            if isinstance(spec["layers"], str) or not all(isinstance(n, str) for n in spec["layers"]):
+                raise ConfigError(f"decoder.layers={spec['layers']!r} is not valid: give a list of x2 layer "
+                                  f"names, first to last, e.g. decoder.layers=[upsample,tconv].")
+            spec["layers"] = tuple(spec["layers"])
+            for name in spec["layers"]:
+                check_choice("decoder.layers", name, UPSAMPLERS)
+        check_choice("decoder.name", spec.get("name", cls.name), UPSAMPLERS)
+        check_choice("decoder.init", spec.get("init", cls.init), INITS)
+        for key in ("bias", "icnr"):
+            if not isinstance(spec.get(key, True), bool):
+                raise ConfigError(f"decoder.{key}={spec[key]!r} is not valid: it must be true or false.")
+        return cls(**spec)
+
+    def layer_names(self, depth: int) -> tuple[str, ...]:
+        if self.layers is None:
+            return (self.name,) * depth
+        if len(self.layers) != depth:
+            raise ConfigError(f"decoder.layers={list(self.layers)} names {len(self.layers)} x2 layers, but "
+                              f"model.depth={depth} needs {depth}: give one name per layer, or set "
+                              f"model.depth={len(self.layers)}.")
+        return self.layers
+
+    @property
+    def label(self) -> str:
+        """How reports name it: the layer name (or names, first to last, joined by +), then the
+        settings that differ from the defaults, e.g. ``upsample+tconv`` or ``tconv[init=torch]``."""
+        base = self.name if self.layers is None else "+".join(self.layers)
+        default = DecoderSpec()
+        options = [f"{k}={str(v).lower()}" for k, v in asdict(self).items()
+                   if k not in ("name", "layers") and v != getattr(default, k)]
+        return base + (f"[{','.join(options)}]" if options else "")
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["layers"] = None if self.layers is None else list(self.layers)
+        return d
+
+    def make(self, name: str, c_in: int, c_out: int) -> nn.Module:
+        """One x2 layer ``name`` with this spec's options."""
+        options = {"init": self.init, "bias": self.bias, **({"icnr": self.icnr} if name == "pixelshuffle" else {})}
+        return UPSAMPLERS[name](c_in, c_out, **options)
 
 
 def widths(width: int, depth: int) -> list[int]:
@@ -126,7 +255,7 @@ def build_encoder(channels: int, width: int, depth: int, downsample: str = "stri
     return nn.Sequential(*layers)
 
 
-def build_decoder(name: str, channels: int, width: int, depth: int) -> nn.Sequential:
+def build_decoder(decoder: str | Mapping | DecoderSpec, channels: int, width: int, depth: int) -> nn.Sequential:
     """``depth`` x2 upsampling layers, mirroring the encoder; the last one outputs the image.
 
     The last layer is the upsampling itself (no convolution after it, no output activation), as in
@@ -134,16 +263,53 @@ def build_decoder(name: str, channels: int, width: int, depth: int) -> nn.Sequen
     A linear output also avoids the collapse to a constant image that a saturating sigmoid output
     invites in small autoencoders.
     """
-    check_choice("decoder.name", name, UPSAMPLERS)
-    make = UPSAMPLERS[name]
+    spec = DecoderSpec.parse(decoder)
+    names = spec.layer_names(depth)
     ws = widths(width, depth)[::-1]
     layers = []
     for i, c_in in enumerate(ws):
         if i + 1 < len(ws):
-            layers += [make(c_in, ws[i + 1]), nn.BatchNorm2d(ws[i + 1]), nn.ReLU(inplace=True)]
+            layers += [spec.make(names[i], c_in, ws[i + 1]), nn.BatchNorm2d(ws[i + 1]), nn.ReLU(inplace=True)]
         else:
-            layers.append(make(c_in, channels))
+            layers.append(spec.make(names[i], c_in, channels))
     return nn.Sequential(*layers)
+
+
+def upsamplers(decoder: nn.Sequential) -> list[nn.Module]:
+    """The x2 layers of a decoder built by ``build_decoder``, first to last."""
+    return [m for m in decoder if hasattr(m, "output_size")]
+
+
+@torch.no_grad()
+def phase_gains(layer: nn.Module, c_in: int) -> torch.Tensor:
+    """(c_out, c_in, 2, 2) DC gain of each output phase of an x2 layer, for each channel pair.
+
+    Measured on the real layer: each input channel alone set to a constant 1, the layer's response
+    without its bias (the response to zeros is subtracted), read in the interior where no padding
+    reaches. For a transposed convolution this is the sum of the taps that feed each phase.
+    """
+    size = 8
+    x = torch.eye(c_in, device=next(layer.parameters()).device)[:, :, None, None]
+    x = x.expand(-1, -1, size, size)
+    y = layer(x) - layer(torch.zeros_like(x[:1]))
+    inner = y[..., 4:-4, 4:-4]  # (c_in, c_out, 2 size - 8, ...): away from the border
+    gains = torch.stack([torch.stack([inner[..., i::2, j::2].mean(dim=(-2, -1)) for j in (0, 1)], -1)
+                         for i in (0, 1)], -2)  # (c_in, c_out, 2, 2)
+    return gains.transpose(0, 1)
+
+
+def phase_gain_spread(layer: nn.Module, c_in: int) -> float:
+    """How unequal the four phases' DC gains are: 0 when equal (a flat input stays flat), up to 1.
+
+    ``sqrt(sum (G - mean_p G)^2) / sqrt(sum G^2)``, sums over channel pairs and phases p, G from
+    ``phase_gains``: the share of the layer's DC response that differs between phases, i.e. that
+    turns a flat input into a period-2 pattern.
+    """
+    g = phase_gains(layer, c_in).flatten(-2).double()
+    total = g.square().sum()
+    if total == 0:
+        return 0.0
+    return float(((g - g.mean(dim=-1, keepdim=True)).square().sum() / total).sqrt())
 
 
 def encoder_sizes(size: int, depth: int, downsample: str = "stride") -> list[int]:
@@ -158,9 +324,8 @@ def encoder_sizes(size: int, depth: int, downsample: str = "stride") -> list[int
 
 def decoder_sizes(decoder: nn.Sequential, latent_size: int) -> list[int]:
     sizes = [latent_size]
-    for layer in decoder:
-        if hasattr(layer, "output_size"):
-            sizes.append(layer.output_size(sizes[-1]))
+    for layer in upsamplers(decoder):
+        sizes.append(layer.output_size(sizes[-1]))
     return sizes
 
 

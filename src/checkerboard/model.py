@@ -40,16 +40,17 @@ class Autoencoder(L.LightningModule):
                  depth: int = 2, downsample: str = "stride", loss: str = "mse",
                  optimizer: partial | None = None, channels_last: bool = False, compile: bool = False):
         super().__init__()
-        if isinstance(decoder, Mapping):  # the decoder config as a whole; only its name matters here
-            decoder = decoder["name"]
+        spec = dec.DecoderSpec.parse(decoder)
+        decoder = spec.as_dict()  # plain types in the checkpoint, which is loaded with weights_only=True
         self.save_hyperparameters(ignore=["optimizer"])
+        self.spec = spec
         for key, value in (("model.width", width), ("model.depth", depth), ("data.channels", channels),
                            ("data.image_size", image_size)):
             check_positive(key, value)
         check_choice("model.loss", loss, LOSSES)  # decoder and downsample: checked where they are built
-        self.check_size(image_size, depth, downsample, decoder)
+        self.check_size(image_size, depth, downsample, spec)
         self.encoder = dec.build_encoder(channels, width, depth, downsample)
-        self.decoder = dec.build_decoder(decoder, channels, width, depth)
+        self.decoder = dec.build_decoder(spec, channels, width, depth)
         self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=1e-3)
         self.loss_fn = LOSSES[loss]
         # Artifacts sit at multiples of 1/P cycles per pixel, P the decoder's total stride.
@@ -63,9 +64,10 @@ class Autoencoder(L.LightningModule):
             self.to(memory_format=torch.channels_last)
 
     @staticmethod
-    def check_size(image_size: int, depth: int, downsample: str, decoder: str) -> None:
+    def check_size(image_size: int, depth: int, downsample: str, decoder: dec.DecoderSpec | str) -> None:
         """Refuse, before training, an image size that the decoder cannot give back exactly."""
-        probe = dec.build_decoder(decoder, 1, 1, depth)  # refuses an unknown decoder first
+        with torch.random.fork_rng(devices=[]):  # the probe must not move the seed the real layers start from
+            probe = dec.build_decoder(decoder, 1, 1, depth)  # and it refuses a bad decoder setting first
         try:
             enc = dec.encoder_sizes(image_size, depth, downsample)
             out = dec.decoder_sizes(probe, enc[-1])
@@ -142,6 +144,17 @@ class Autoencoder(L.LightningModule):
     def validation_step(self, x: torch.Tensor, batch_idx: int) -> None:
         self._evaluate(x, "val", self.val_metrics)
 
+    def on_validation_epoch_end(self) -> None:
+        if not self.trainer.sanity_checking:
+            self.log_dict(self.phase_gain_spreads())
+
+    def phase_gain_spreads(self) -> dict[str, float]:
+        """``decoder/phase_gain_spread/<k>`` of each x2 layer k (1 = first): see `decoders.phase_gain_spread`."""
+        layers = dec.upsamplers(self.decoder)
+        c_ins = dec.widths(self.hparams.width, self.hparams.depth)[::-1]
+        return {f"decoder/phase_gain_spread/{k}": dec.phase_gain_spread(layer, c_in)
+                for k, (layer, c_in) in enumerate(zip(layers, c_ins), start=1)}
+
     def test_step(self, x: torch.Tensor, batch_idx: int) -> None:
         self._evaluate(x, "test", self.test_metrics)
 
@@ -162,9 +175,11 @@ class Autoencoder(L.LightningModule):
         """Score the untrained decoder on the validation set, so `val/checkerboard` starts at step 0."""
         if not self.init_metrics:  # a resumed run has them from its checkpoint
             score = self.measure_checkerboard(self.trainer.datamodule.val)
-            self.init_metrics = {"init/checkerboard": score}
+            spreads = self.phase_gain_spreads()
+            self.init_metrics = {"init/checkerboard": score,
+                                 **{k.replace("decoder/", "init/"): v for k, v in spreads.items()}}
             if self.logger is not None:
-                self.logger.log_metrics({"val/checkerboard": score, **self.init_metrics}, step=0)
+                self.logger.log_metrics({"val/checkerboard": score, **spreads, **self.init_metrics}, step=0)
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["architecture"] = self.architecture()
@@ -187,8 +202,8 @@ class Autoencoder(L.LightningModule):
     # -- facts for logs, checkpoints and metrics.json ------------------------------------------
     def architecture(self) -> dict:
         """What a checkpoint must match to be resumed into this model."""
-        keys = ("decoder", "channels", "image_size", "width", "depth", "downsample")
-        return {k: self.hparams[k] for k in keys}
+        keys = ("channels", "image_size", "width", "depth", "downsample")
+        return {"decoder": self.spec.label, **{k: self.hparams[k] for k in keys}}
 
     def describe(self) -> dict:
         """The decoder, the parameter count and the multiply-accumulates for one image's forward pass
@@ -196,5 +211,5 @@ class Autoencoder(L.LightningModule):
         from lightning.pytorch.utilities.model_summary import ModelSummary
 
         summary = ModelSummary(self, max_depth=1)
-        return {"decoder": self.hparams.decoder, "params": summary.total_parameters,
+        return {"decoder": self.spec.label, "params": summary.total_parameters,
                 "macs": summary.total_flops // 2}

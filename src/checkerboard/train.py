@@ -88,7 +88,7 @@ def train(cfg: DictConfig) -> dict:
             raise
         raise stopper.interrupted from None
     train_seconds = time.perf_counter() - start
-    final = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+    final = {k: float(v) for k, v in trainer.callback_metrics.items() if not k.startswith("train/")}
     trainer.test(model, datamodule=datamodule, verbose=False, weights_only=True)
     final.update({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
 

@@ -84,13 +84,14 @@ def spectrum(err: torch.Tensor, period: int, scale: int = 6) -> torch.Tensor:
     return grid(img, nrow=len(err))
 
 
-def overlap_counts(decoder: str, depth: int, latent: int = 6) -> torch.Tensor:
+def overlap_counts(decoder: str | dec.DecoderSpec, depth: int, latent: int = 6) -> torch.Tensor:
     """How many kernel taps reach each output pixel through ``depth`` stacked x2 layers.
 
     Built from the real layer classes with one channel, all weights 1 and biases 0, applied to an
     all-ones input: each output pixel then counts its paths to the input, the Distill figure.
     """
-    layers = [dec.UPSAMPLERS[decoder](1, 1) for _ in range(depth)]
+    spec = dec.DecoderSpec.parse(decoder)
+    layers = [spec.make(name, 1, 1) for name in spec.layer_names(depth)]
     with torch.no_grad():
         for layer in layers:
             for name, p in layer.named_parameters():
@@ -121,7 +122,7 @@ def phase_variance(name: str, trials: int = 400, seed: int = 0) -> torch.Tensor:
     return total / trials
 
 
-def overlap_image(decoder: str, depth: int, scale: int = 8) -> torch.Tensor:
+def overlap_image(decoder: str | dec.DecoderSpec, depth: int, scale: int = 8) -> torch.Tensor:
     """``overlap_counts`` of the central region, coloured (dark = few taps, bright = many)."""
     counts = overlap_counts(decoder, depth)
     p = 2**depth
