@@ -30,17 +30,24 @@ def check_report(sweep, capsys):
     assert compare.main([str(sweep)]) == 0
     assert OUTPUTS <= {p.name for p in sweep.iterdir()}
     assert "| `tconv` | 2/2 |" in capsys.readouterr().out
-    metrics = [json.loads((sweep / job / "metrics.json").read_text()) for job in JOBS]
+    metrics = [compare._last_layer(json.loads((sweep / job / "metrics.json").read_text())) for job in JOBS]
     rows = list(csv.DictReader(open(sweep / "comparison.csv")))
     assert [r["decoder"] for r in rows] == ["tconv", "upsample"]
     for row in rows:
         mine = [m for m in metrics if m["decoder"] == row["decoder"]]
         assert int(row["seeds_finished"]) == 2 and int(row["params"]) == mine[0]["params"]
-        for key in compare.METRICS:
+        for key in compare.MEANS:  # mean and t half-width
             values = [m[key] for m in mine]
             assert float(row[key]) == pytest.approx(statistics.fmean(values), rel=1e-9), key
             half = 12.706 * statistics.stdev(values) / math.sqrt(2)  # t(0.975, 1)
             assert float(row[key + "_ci95"]) == pytest.approx(half, rel=1e-9, abs=1e-12), key
+        for key in compare.MEDIANS:  # median and a bootstrap interval around it, inside the seeds' range
+            values = [m[key] for m in mine if key in m]
+            if not values:
+                continue
+            assert float(row[key]) == pytest.approx(statistics.median(values), rel=1e-9), key
+            assert min(values) - 1e-9 <= float(row[key + "_lo"]) <= float(row[key]) <= float(row[key + "_hi"]) \
+                <= max(values) + 1e-9, key
 
 
 @pytest.mark.slow
@@ -98,10 +105,14 @@ def test_report_lists_failed_and_unfinished_jobs(tmp_path, capsys):
     assert "**Partial**" in text
     assert "- `1_tconv_shapes_s0`: failed (model.optimizer.lr=-1" in text
     assert "- `2_upsample_shapes_s0`: running" in text and "- `3_orphan`: no status" in text
-    assert "| `tconv` | 1/2 |" in text and "| `upsample` | 0/1 | - |" in text
-    rows = {r["decoder"]: r for r in csv.DictReader(open(sweep / "comparison.csv"))}
-    assert rows["tconv"]["val/psnr_ci95"] == ""  # one seed: no interval
-    assert rows["tconv"]["seeds_finished"] == "1" and rows["tconv"]["seeds_total"] == "2"
+    # The learning rate is a sweep axis, so each value is a row of its own (never pooled as seeds).
+    assert "| `tconv` | model.optimizer.lr=0.002 | 1/1 |" in text
+    assert "| `tconv` | model.optimizer.lr=-1 | 0/1 |" in text
+    assert "| `upsample` | model.optimizer.lr=0.002 | 0/1 | - |" in text
+    rows = {(r["decoder"], r["setting"]): r for r in csv.DictReader(open(sweep / "comparison.csv"))}
+    finished = rows[("tconv", "model.optimizer.lr=0.002")]
+    assert finished["val/psnr_ci95"] == "" and finished["val/checkerboard_lo"] == ""  # one seed: no interval
+    assert finished["seeds_finished"] == "1" and finished["seeds_total"] == "1"
 
 
 @pytest.mark.slow

@@ -20,3 +20,14 @@ def with_interval(centre: float | None, half: float | None) -> str:
         return f"{centre:.4g}"
     decimals = max(0, 1 - math.floor(math.log10(half))) if half > 0 else 4
     return f"{centre:.{decimals}f} ± {half:.{decimals}f}"
+
+
+def with_range(centre: float | None, lo: float | None, hi: float | None) -> str:
+    """``centre [lo, hi]``, all to the decimals that show the range's width to two significant digits."""
+    if centre is None or not math.isfinite(centre):
+        return "-"
+    if lo is None or hi is None:
+        return f"{centre:.3g}"
+    width = hi - lo
+    decimals = min(4, max(0, 1 - math.floor(math.log10(width)))) if width > 0 else 2
+    return f"{centre:.{decimals}f} [{lo:.{decimals}f}, {hi:.{decimals}f}]"

@@ -1,14 +1,19 @@
 """The comparison report of a sweep: a table, a CSV and two figures, written into the sweep folder.
 
 `scripts/compare.py [SWEEP]` is its command line. Writes into the sweep folder:
-- comparison.md / comparison.csv: per decoder (and dataset), parameters, multiply-accumulates and,
-  as mean and 95% interval over seeds, images per second, val/psnr, val/ssim, val/checkerboard and
-  init/checkerboard; the number of seeds that finished. The interval is the t-distribution
-  half-width t(0.975, n-1) * s / sqrt(n) over the n finished seeds (none with one seed).
-- comparison.png: per decoder, the last logged val/reconstructions, val/zoom and val/spectrum of its
-  first finished job (every job shows the same validation images), beside the checkerboard scores.
-- curves.png: val/checkerboard (step 0: at initialisation) and val/psnr over training, the mean over
-  seeds per decoder with the seeds' min-max range shaded.
+- comparison.md / comparison.csv: one row per decoder (and dataset, and any other setting the sweep
+  varies besides the seed), with parameters, multiply-accumulates, the number of seeds that
+  finished and, over those seeds:
+  - images/s, val/psnr, val/ssim: mean and the 95% t-interval half-width t(0.975, n-1) s / sqrt(n);
+  - the artifact measures (checkerboard amplitude, prominence score, phase-gain spread, at init and
+    at the end): median and a 95% percentile-bootstrap interval of the median (2,000 resamples,
+    fixed seed), because they are heavy-tailed: one seed can be ten times another.
+  No interval from a single seed.
+- comparison.png: per row, the last logged val/reconstructions, val/zoom and val/spectrum of its
+  first finished job (every job shows the same validation images), beside the checkerboard
+  amplitude at the end and at init on a log axis.
+- curves.png: the checkerboard amplitude (step 0: at initialisation) and val/psnr over training,
+  the median over seeds per row with the seeds' min-max range shaded.
 Jobs that did not finish are listed with their state (status.json, or "no status"); a sweep with a
 job still running is reported as partial. Only metrics.json of finished jobs enters the numbers.
 """
@@ -32,9 +37,18 @@ import numpy as np  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from checkerboard.formatting import with_interval  # noqa: E402
+from checkerboard.formatting import with_interval, with_range  # noqa: E402
 
-METRICS = ["images_per_second", "val/psnr", "val/ssim", "val/checkerboard", "init/checkerboard"]
+#: Mean and t-interval: roughly normal over seeds.
+MEANS = ["images_per_second", "val/psnr", "val/ssim"]
+#: Median and bootstrap interval: heavy-tailed over seeds.
+MEDIANS = ["val/checkerboard_amplitude", "init/checkerboard_amplitude", "val/checkerboard",
+           "init/checkerboard", "decoder/phase_gain_spread/last", "init/phase_gain_spread/last"]
+METRICS = MEANS + MEDIANS
+HEADINGS = {"images_per_second": "images/s", "val/checkerboard_amplitude": "amplitude (grey levels)",
+            "init/checkerboard_amplitude": "amplitude at init", "val/checkerboard": "prominence",
+            "init/checkerboard": "prominence at init", "decoder/phase_gain_spread/last": "phase-gain spread",
+            "init/phase_gain_spread/last": "spread at init"}
 IMAGES = {"val/reconstructions": "reconstructions (inputs above outputs)",
           "val/zoom": "flattest region, enlarged (inputs above outputs)",
           "val/spectrum": "log power spectrum of the error (lattice bins k/P outlined)"}
@@ -42,20 +56,50 @@ IMAGES = {"val/reconstructions": "reconstructions (inputs above outputs)",
 T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
         2.052, 2.048, 2.045, 2.042]
+# Overrides that never define a row: the seed axis, and settings of how a job runs, not what it is.
+NOT_A_SETTING = ("seed", "hydra", "num_threads", "paths", "trainer.enable_progress_bar", "data.download",
+                 "decoder", "data", "experiment")
 
 
 def t975(df: int) -> float:
     return T975[df - 1] if df <= len(T975) else 1.96 + (1.96**3 + 1.96) / (4 * df)
 
 
+def _finite(values) -> list[float]:
+    return [float(v) for v in values if v is not None and math.isfinite(v)]
+
+
 def mean_ci(values: list[float]) -> tuple[float, float | None]:
     """Mean and 95% t half-width; no half-width from fewer than two values."""
-    values = [v for v in values if v is not None and math.isfinite(v)]
+    values = _finite(values)
     if not values:
         return math.nan, None
     if len(values) < 2:
         return values[0], None
     return statistics.fmean(values), t975(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+
+
+def median_ci(values: list[float], resamples: int = 2000, seed: int = 0) -> tuple[float, float | None, float | None]:
+    """Median and the 2.5th/97.5th percentiles of the medians of ``resamples`` bootstrap resamples."""
+    values = _finite(values)
+    if not values:
+        return math.nan, None, None
+    if len(values) < 2:
+        return values[0], None, None
+    data = np.asarray(values)
+    picks = np.random.default_rng(seed).integers(0, len(data), size=(resamples, len(data)))
+    medians = np.median(data[picks], axis=1)
+    return float(np.median(data)), float(np.percentile(medians, 2.5)), float(np.percentile(medians, 97.5))
+
+
+def _last_layer(metrics: dict) -> dict:
+    """``.../phase_gain_spread/last``: the spread of the decoder's last x2 layer, whatever the depth."""
+    out = dict(metrics)
+    for prefix in ("decoder/phase_gain_spread/", "init/phase_gain_spread/"):
+        layers = sorted(int(k[len(prefix):]) for k in metrics if k.startswith(prefix) and k[len(prefix):].isdigit())
+        if layers:
+            out[prefix + "last"] = metrics[f"{prefix}{layers[-1]}"]
+    return out
 
 
 def natural(name: str) -> list:
@@ -74,13 +118,41 @@ def find_jobs(sweep: Path) -> list[dict]:
             job["state"], job["error"] = status.get("state", "no status"), status.get("error")
         if (d / ".hydra" / "config.yaml").is_file():
             cfg = OmegaConf.load(d / ".hydra" / "config.yaml")
-            job["decoder"] = OmegaConf.select(cfg, "decoder.name", default="?")
+            job["decoder"] = _decoder_label(OmegaConf.select(cfg, "decoder"))
             job["data"] = OmegaConf.select(cfg, "data.name", default="?")
+        if (d / ".hydra" / "overrides.yaml").is_file():
+            job["overrides"] = list(OmegaConf.load(d / ".hydra" / "overrides.yaml"))
         if (d / "metrics.json").is_file() and job["state"] in ("finished", "no status"):
-            job["metrics"] = m = json.loads((d / "metrics.json").read_text())
+            job["metrics"] = m = _last_layer(json.loads((d / "metrics.json").read_text()))
             job["state"], job["decoder"], job["data"] = "finished", m["decoder"], m["data"]
         jobs.append(job)
+    _settings(jobs)
     return jobs
+
+
+def _decoder_label(node) -> str:
+    if node is None:
+        return "?"
+    from checkerboard.decoders import DecoderSpec
+
+    try:
+        return DecoderSpec.parse(OmegaConf.to_container(node)).label
+    except Exception:  # a config this version cannot read: its name will do
+        return str(OmegaConf.select(node, "name", default="?"))
+
+
+def _settings(jobs: list[dict]) -> None:
+    """``job["setting"]``: the overrides besides seed, data and decoder whose value differs between jobs."""
+    parsed = []
+    for job in jobs:
+        pairs = (o.lstrip("+~").split("=", 1) for o in job.get("overrides", []))
+        parsed.append({k: v for k, *rest in pairs for v in [rest[0] if rest else ""]
+                       if not k.startswith(NOT_A_SETTING)})
+    known = [p for job, p in zip(jobs, parsed) if "overrides" in job]  # a folder without config tells nothing
+    keys = sorted({k for p in known for k in p})
+    varying = [k for k in keys if len({p.get(k) for p in known}) > 1]
+    for job, p in zip(jobs, parsed):
+        job["setting"] = " ".join(f"{k}={p[k]}" for k in varying if k in p)
 
 
 def expected_jobs(sweep: Path) -> int | None:
@@ -99,27 +171,38 @@ def expected_jobs(sweep: Path) -> int | None:
 
 
 def summarise(jobs: list[dict]) -> list[dict]:
-    """One row per (data, decoder), in job order."""
+    """One row per (data, decoder, other setting), in job order."""
     groups: dict[tuple, list[dict]] = {}
     for job in jobs:
-        groups.setdefault((job.get("data", "?"), job.get("decoder", "?")), []).append(job)
+        groups.setdefault((job.get("data", "?"), job.get("decoder", "?"), job.get("setting", "")), []).append(job)
     rows = []
-    for (data, decoder), members in groups.items():
+    for (data, decoder, setting), members in groups.items():
         if decoder == "?":  # no config, no metrics: listed with the unfinished jobs only
             continue
         done = [j["metrics"] for j in members if j["metrics"]]
-        row = {"data": data, "decoder": decoder, "seeds_finished": len(done), "seeds_total": len(members),
-               "params": done[0]["params"] if done else None, "macs": done[0]["macs"] if done else None,
-               "finished": [j for j in members if j["metrics"]]}
-        for key in METRICS:
+        row = {"data": data, "decoder": decoder, "setting": setting, "seeds_finished": len(done),
+               "seeds_total": len(members), "params": done[0]["params"] if done else None,
+               "macs": done[0]["macs"] if done else None, "finished": [j for j in members if j["metrics"]]}
+        for key in MEANS:
             row[key], row[key + " ci95"] = mean_ci([m.get(key) for m in done])
+        for key in MEDIANS:
+            row[key], row[key + " lo"], row[key + " hi"] = median_ci([m.get(key) for m in done])
         rows.append(row)
     return rows
 
 
+def cell(row: dict, key: str) -> str:
+    if key in MEANS:
+        return with_interval(row[key], row[key + " ci95"])
+    return with_range(row[key], row[key + " lo"], row[key + " hi"])
+
+
 def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | None) -> str:
     several = len({r["data"] for r in rows}) > 1
-    head = (["data"] if several else []) + ["decoder", "seeds done", "params", "MACs/image", "images/s"] + METRICS[1:]
+    settings = any(r["setting"] for r in rows)
+    shown = [k for k in METRICS if any(math.isfinite(r[k]) for r in rows)]  # measures these runs have
+    head = ((["data"] if several else []) + ["decoder"] + (["setting"] if settings else [])
+            + ["seeds done", "params", "MACs/image"] + [HEADINGS.get(k, k) for k in shown])
     lines = [f"# Decoder comparison: {sweep}", ""]
     running = [j for j in jobs if j["state"] == "running"]
     if running or (expected and len(jobs) < expected):
@@ -129,14 +212,18 @@ def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | No
         lines += [f"Data: `{rows[0]['data']}`.", ""]
     lines += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for r in rows:
-        cells = ([r["data"]] if several else []) + [
-            f"`{r['decoder']}`", f"{r['seeds_finished']}/{r['seeds_total']}",
+        cells = ([r["data"]] if several else []) + [f"`{r['decoder']}`"] + ([r["setting"]] if settings else []) + [
+            f"{r['seeds_finished']}/{r['seeds_total']}",
             "-" if r["params"] is None else f"{r['params']:,}", "-" if r["macs"] is None else f"{r['macs']:,}"]
-        cells += [with_interval(r[k], r[k + " ci95"]) for k in METRICS]
+        cells += [cell(r, k) for k in shown]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Mean ± half-width of the 95% t-interval over the seeds that finished "
-              "(t(0.975, n-1) · s / √n; a single seed has no interval). images/s counts training "
-              "batches only. checkerboard: the output's lattice prominence beyond the target's (0 = none).", ""]
+    lines += ["", "Over the seeds that finished (a single seed has no interval): images/s, val/psnr and "
+              "val/ssim as mean ± half-width of the 95% t-interval (t(0.975, n-1) · s / √n); the artifact "
+              "measures as median [95% bootstrap interval of the median]. images/s counts training "
+              "batches only. amplitude: RMS grey levels (of 255) of the periodic pattern the output adds "
+              "beyond the target (0 = none); prominence: the output's lattice prominence beyond the "
+              "target's (0 = none); phase-gain spread: how unequal the last x2 layer's four DC gains are "
+              "(0 = equal).", ""]
     unfinished = [j for j in jobs if j["state"] != "finished"]
     if unfinished:
         lines += ["## Jobs that did not finish", ""]
@@ -147,11 +234,12 @@ def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | No
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
-    keys = ["data", "decoder", "seeds_finished", "seeds_total", "params", "macs"]
-    keys += [k + suffix for k in METRICS for suffix in ("", " ci95")]
+    keys = ["data", "decoder", "setting", "seeds_finished", "seeds_total", "params", "macs"]
+    keys += [k + suffix for k in MEANS for suffix in ("", " ci95")]
+    keys += [k + suffix for k in MEDIANS for suffix in ("", " lo", " hi")]
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow([k.replace(" ci95", "_ci95") for k in keys])
+        writer.writerow([k.replace(" ", "_") for k in keys])
         writer.writerows([["" if r[k] is None else r[k] for k in keys] for r in rows])
 
 
@@ -174,7 +262,14 @@ def last_image(job: dict, tag: str) -> np.ndarray | None:
 
 
 def label(row: dict, several: bool) -> str:
-    return f"{row['decoder']} ({row['data']})" if several else row["decoder"]
+    name = row["decoder"] + (f" {row['setting']}" if row["setting"] else "")
+    return f"{name} ({row['data']})" if several else name
+
+
+def score_key(rows: list[dict]) -> str:
+    """The amplitude where the runs measured it, else the prominence score (older runs)."""
+    return "checkerboard_amplitude" if any(math.isfinite(r["val/checkerboard_amplitude"]) for r in rows) \
+        else "checkerboard"
 
 
 def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
@@ -194,14 +289,22 @@ def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
             if j == 0:
                 ax.set_ylabel(label(row, several), fontsize=12, rotation=0, ha="right", va="center")
     ax, y = fig.add_subplot(grid[:, -1]), np.arange(len(rows))
-    ax.barh(y, [r["val/checkerboard"] for r in rows], xerr=[r["val/checkerboard ci95"] or 0 for r in rows],
-            color="tab:orange", capsize=3, label="val/checkerboard (end)")
-    ax.plot([r["init/checkerboard"] for r in rows], y, "kx", label="init/checkerboard")
+    key = score_key(rows)
+    end, init = f"val/{key}", f"init/{key}"
+    values = np.array([r[end] for r in rows])
+    lo = np.array([r[end + " lo"] if r[end + " lo"] is not None else r[end] for r in rows])
+    hi = np.array([r[end + " hi"] if r[end + " hi"] is not None else r[end] for r in rows])
+    ax.barh(y, values, xerr=[values - lo, hi - values], color="tab:orange", capsize=3, label=f"{end} (end)")
+    ax.plot([r[init] for r in rows], y, "kx", label=init)
     ax.set_yticks(y, [label(r, several) for r in rows], fontsize=11)
     ax.set_ylim(len(rows) - 0.5, -0.5)  # bar i beside image row i
-    ax.axvline(0, color="grey", lw=0.8)
-    ax.set_xlabel("checkerboard score (0 = none)")
-    ax.set_title("mean, 95% t-interval over seeds", fontsize=11)
+    if key == "checkerboard_amplitude":  # non-negative: a log axis keeps small end values readable
+        ax.set_xscale("log")
+        ax.set_xlabel("checkerboard amplitude (RMS grey levels of 255, log axis)")
+    else:
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlabel("checkerboard prominence (0 = none, symlog axis)")
+    ax.set_title("median, 95% bootstrap interval over seeds", fontsize=11)
     ax.legend(fontsize=10)
     fig.suptitle("The same validation images through each decoder (its first finished seed)", fontsize=14)
     fig.savefig(path, dpi=110)
@@ -210,22 +313,29 @@ def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
 
 def plot_curves(path: Path, rows: list[dict], several: bool) -> None:
     datasets = list(dict.fromkeys(r["data"] for r in rows if r["finished"]))
+    key = score_key(rows)
     fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.8 * len(datasets)), squeeze=False, layout="constrained")
     for ax_row, data in zip(axes, datasets):
         for row in (r for r in rows if r["data"] == data and r["finished"]):
-            for ax, tag in zip(ax_row, ["val/checkerboard", "val/psnr"]):
+            for ax, tag in zip(ax_row, [f"val/{key}", "val/psnr"]):
                 curves = [events(j).get(tag, []) for j in row["finished"]]
                 n = min(map(len, curves))  # seeds align by position: same data, same steps
                 if n:
                     values = np.array([[p.value for p in c[:n]] for c in curves])
                     steps = [p.step for p in curves[0][:n]]
-                    line, = ax.plot(steps, values.mean(0), marker=".", label=f"{row['decoder']} ({len(values)} seeds)")
+                    line, = ax.plot(steps, np.median(values, 0), marker=".",
+                                    label=f"{label(row, False)} ({len(values)} seeds)")
                     ax.fill_between(steps, values.min(0), values.max(0), color=line.get_color(), alpha=0.2)
-                ax.set_title(f"{tag}{f' on {data}' if several else ''}: mean over seeds, min-max shaded", fontsize=10)
+                ax.set_title(f"{tag}{f' on {data}' if several else ''}: median over seeds, min-max shaded",
+                             fontsize=10)
                 ax.set(xlabel="training step")
                 ax.grid(alpha=0.3)
-        ax_row[0].set_yscale("symlog", linthresh=1)  # scores near 0 and in the tens on one axis
-        ax_row[0].set_ylabel("checkerboard score (symlog; step 0: at init)")
+        if key == "checkerboard_amplitude":
+            ax_row[0].set_yscale("log")
+            ax_row[0].set_ylabel("checkerboard amplitude (grey levels; step 0: at init)")
+        else:
+            ax_row[0].set_yscale("symlog", linthresh=1)  # scores near 0 and in the tens on one axis
+            ax_row[0].set_ylabel("checkerboard prominence (symlog; step 0: at init)")
         ax_row[1].set_ylabel("PSNR (dB)")
         ax_row[1].legend(fontsize=8)
     fig.savefig(path, dpi=110)
