@@ -20,9 +20,11 @@ from checkerboard.train import train
 from helpers import TINY
 
 IMAGE_TAGS = ["val/reconstructions", "val/error", "val/zoom", "val/spectrum", "decoder/overlap",
-              "val/input_gradient", "val/samples"]
+              "val/input_gradient", "val/samples", "val/checkerboard_map"]
 SCALAR_TAGS = ["train/loss", "val/loss", "val/psnr", "val/ssim", "val/checkerboard", "init/checkerboard",
-               "val/checkerboard_samples", "decoder/phase_gain_spread/1", "decoder/phase_gain_spread/2"]
+               "val/checkerboard_samples", "decoder/phase_gain_spread/1", "decoder/phase_gain_spread/2",
+               "val/checkerboard_amplitude", "val/checkerboard_amplitude/period2", "val/checkerboard_amplitude/finer",
+               "val/checkerboard_deficit", "init/checkerboard_amplitude", "val/samples_checkerboard_amplitude"]
 
 
 def test_tconv_phase_variance_is_4_2_2_1():
@@ -52,7 +54,7 @@ def test_checkerboard_at_init_is_higher_for_tconv_than_upsample(seed):
     scores = {}
     for name in ("tconv", "upsample"):
         L.seed_everything(seed, verbose=False)
-        scores[name] = Autoencoder(name).measure_checkerboard(images)
+        scores[name] = Autoencoder(name).measure_checkerboard(images)["checkerboard"]
     assert scores["tconv"] > 5 * max(scores["upsample"], 1.0), scores
 
 

@@ -15,7 +15,7 @@ import torch
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from checkerboard import visuals
-from checkerboard.metrics import checkerboard_score
+from checkerboard.metrics import checkerboard_amplitude, checkerboard_amplitude_map, checkerboard_score
 
 
 def sync(device: torch.device) -> None:
@@ -101,10 +101,12 @@ class ArtifactImages(L.Callback):
     Every ``every_n_epochs`` validation epochs, on the same ``num_images`` validation images:
     `val/reconstructions` (inputs above outputs), `val/error` (|output - input|, amplified),
     `val/zoom` (the flattest region, enlarged), `val/spectrum` (log power spectrum of the error,
-    lattice frequencies outlined), `val/input_gradient` (d loss / d input), `val/samples` (decoded
-    interpolations between latents of image pairs) and the scalar `val/checkerboard_samples`
-    (their checkerboard score, no target). Once per run: `decoder/overlap`. Nothing runs in the
-    sanity check. ``seconds`` is the time spent here, to keep its cost in view.
+    lattice frequencies outlined), `val/checkerboard_map` (the checkerboard amplitude of each tile),
+    `val/input_gradient` (d loss / d input), `val/samples` (decoded interpolations between latents
+    of image pairs) and the scalars `val/checkerboard_samples` and
+    `val/samples_checkerboard_amplitude` (their prominence and amplitude, no target). Once per run:
+    `decoder/overlap`. Nothing runs in the sanity check. ``seconds`` is the time spent here, to
+    keep its cost in view.
     """
 
     def __init__(self, num_images: int = 8, every_n_epochs: int = 1):
@@ -130,6 +132,8 @@ class ArtifactImages(L.Callback):
         tb.add_image("val/error", visuals.error_map(x, y), step)
         tb.add_image("val/zoom", visuals.zoom(x, y), step)
         tb.add_image("val/spectrum", visuals.spectrum(y - x, pl_module.period), step)
+        maps = checkerboard_amplitude_map(y, x, pl_module.period)
+        tb.add_image("val/checkerboard_map", visuals.amplitude_map(maps, x.shape[-1]), step)
         tb.add_image("val/input_gradient", visuals.input_gradient(pl_module, x, pl_module.loss_fn), step)
         if len(x) >= 2:  # interpolations need a pair of images
             steps = 5
@@ -137,7 +141,9 @@ class ArtifactImages(L.Callback):
             tb.add_image("val/samples", visuals.grid(samples, nrow=steps, scale=2), step)
             middle = samples.view(-1, steps, *samples.shape[1:])[:, 1:-1].flatten(0, 1)
             score = checkerboard_score(middle, period=pl_module.period).mean()
-            trainer.logger.log_metrics({"val/checkerboard_samples": float(score)}, step)
+            amplitude = checkerboard_amplitude(middle, period=pl_module.period)["amplitude"].mean()
+            trainer.logger.log_metrics({"val/checkerboard_samples": float(score),
+                                        "val/samples_checkerboard_amplitude": float(amplitude)}, step)
         sync(trainer.strategy.root_device)
         self.seconds += time.perf_counter() - start
 

@@ -12,6 +12,7 @@ What `checkerboard.train` needs of a model (so that `model=` can name another Li
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from functools import partial
 
@@ -24,9 +25,15 @@ from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMe
 
 from checkerboard import decoders as dec
 from checkerboard.errors import DivergenceError, SizeError, check_choice, check_positive
-from checkerboard.metrics import CheckerboardScore, checkerboard_score
+from checkerboard.metrics import CheckerboardAmplitude, CheckerboardScore
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}
+
+
+def amplitude_names(parts: dict) -> dict:
+    """The amplitude's parts under the names the logs use (``checkerboard_amplitude/period2``, ...)."""
+    return {"checkerboard_amplitude": parts["amplitude"], "checkerboard_amplitude/period2": parts["period2"],
+            "checkerboard_amplitude/finer": parts["finer"], "checkerboard_deficit": parts["deficit"]}
 
 
 class Autoencoder(L.LightningModule):
@@ -86,7 +93,8 @@ class Autoencoder(L.LightningModule):
         return nn.ModuleDict({"loss": MeanMetric(),
                               "psnr": PeakSignalNoiseRatio(data_range=1.0),
                               "ssim": StructuralSimilarityIndexMeasure(data_range=1.0),
-                              "checkerboard": CheckerboardScore(self.period)})
+                              "checkerboard": CheckerboardScore(self.period),
+                              "amplitude": CheckerboardAmplitude(self.period)})
 
     # -- forward -----------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -137,14 +145,24 @@ class Autoencoder(L.LightningModule):
         metrics["loss"].update(self.loss_fn(y, x), weight=len(x))
         out = self.to_image(y).float()
         for name, metric in metrics.items():
-            if name != "loss":
+            if name in ("psnr", "ssim", "checkerboard"):
                 metric(out, x.float())
-            self.log(f"{stage}/{name}", metric, prog_bar=stage == "val" and name != "ssim")
+            if name != "amplitude":
+                self.log(f"{stage}/{name}", metric, prog_bar=stage == "val" and name in ("loss", "psnr"))
+        metrics["amplitude"].update(out, x.float())  # a dict of parts: logged at the epoch's end
+
+    def _log_amplitude(self, stage: str, metric: CheckerboardAmplitude) -> None:
+        named = {f"{stage}/{k}": v for k, v in amplitude_names(metric.compute()).items()}
+        self.log(f"{stage}/checkerboard_amplitude", named.pop(f"{stage}/checkerboard_amplitude"),
+                 prog_bar=stage == "val")
+        self.log_dict(named)
+        metric.reset()
 
     def validation_step(self, x: torch.Tensor, batch_idx: int) -> None:
         self._evaluate(x, "val", self.val_metrics)
 
     def on_validation_epoch_end(self) -> None:
+        self._log_amplitude("val", self.val_metrics["amplitude"])
         if not self.trainer.sanity_checking:
             self.log_dict(self.phase_gain_spreads())
 
@@ -158,28 +176,45 @@ class Autoencoder(L.LightningModule):
     def test_step(self, x: torch.Tensor, batch_idx: int) -> None:
         self._evaluate(x, "test", self.test_metrics)
 
+    def on_test_epoch_end(self) -> None:
+        self._log_amplitude("test", self.test_metrics["amplitude"])
+
     # -- the checkerboard before any training ------------------------------------------------
     @torch.no_grad()
-    def measure_checkerboard(self, images: torch.Tensor, chunk: int = 256) -> float:
-        """Mean checkerboard score (output vs target) of uint8 ``images``, in eval mode."""
+    def measure_checkerboard(self, images: torch.Tensor, chunk: int = 256, batch_stats: bool = False) -> dict:
+        """Means over uint8 ``images`` (output vs target) of the prominence score (``checkerboard``) and
+        of the amplitude's parts (``checkerboard_amplitude``, ...). ``batch_stats``: BatchNorm
+        normalises with each chunk's statistics, as in a training step (on a copy of the layers, so
+        the model's running statistics stay as they are); otherwise eval mode."""
+        net = nn.Sequential(self.encoder, self.decoder)
+        net = copy.deepcopy(net).train() if batch_stats else net.eval()
         was_training = self.training
-        self.eval()
-        scores = []
+        score, amplitude = CheckerboardScore(self.period).to(self.device), CheckerboardAmplitude(self.period)
+        amplitude = amplitude.to(self.device)
         for i in range(0, len(images), chunk):
-            x = self.on_after_batch_transfer(images[i:i + chunk].to(self.device))
-            scores.append(checkerboard_score(self.reconstruct(x), x, self.period))
+            x = self.on_after_batch_transfer(images[i:i + chunk].to(self.device)).float()
+            y = self.to_image(net(x)).float()
+            score.update(y, x)
+            amplitude.update(y, x)
         self.train(was_training)
-        return float(torch.cat(scores).mean())
+        return {"checkerboard": float(score.compute()),
+                **{k: float(v) for k, v in amplitude_names(amplitude.compute()).items()}}
 
     def on_train_start(self) -> None:
-        """Score the untrained decoder on the validation set, so `val/checkerboard` starts at step 0."""
+        """Measure the untrained decoder on the validation set, so the artifact curves start at step 0.
+
+        With BatchNorm on batch statistics, as the first training step sees the model: with the
+        fresh running statistics (mean 0, variance 1) the untrained layers' activations would pass
+        unnormalised and the output would be about 20 times smaller than in training.
+        """
         if not self.init_metrics:  # a resumed run has them from its checkpoint
-            score = self.measure_checkerboard(self.trainer.datamodule.val)
+            measured = self.measure_checkerboard(self.trainer.datamodule.val, batch_stats=True)
             spreads = self.phase_gain_spreads()
-            self.init_metrics = {"init/checkerboard": score,
+            self.init_metrics = {**{f"init/{k}": v for k, v in measured.items()},
                                  **{k.replace("decoder/", "init/"): v for k, v in spreads.items()}}
             if self.logger is not None:
-                self.logger.log_metrics({"val/checkerboard": score, **spreads, **self.init_metrics}, step=0)
+                self.logger.log_metrics({**{f"val/{k}": v for k, v in measured.items()}, **spreads,
+                                         **self.init_metrics}, step=0)
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["architecture"] = self.architecture()

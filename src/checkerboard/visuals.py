@@ -84,6 +84,17 @@ def spectrum(err: torch.Tensor, period: int, scale: int = 6) -> torch.Tensor:
     return grid(img, nrow=len(err))
 
 
+#: Grey levels at which `amplitude_map` saturates: a pattern of 8 grey levels RMS is plain to see.
+MAP_MAX = 8.0
+
+
+def amplitude_map(maps: torch.Tensor, size: int) -> torch.Tensor:
+    """(N, rows, cols) per-tile checkerboard amplitudes -> one grid of ``size`` px maps (0 black,
+    ``MAP_MAX`` grey levels or more white), tiles spread over the image they cover."""
+    images = colormap((maps / MAP_MAX).clamp(0, 1), "magma")
+    return grid(F.interpolate(images, size=(size, size), mode="nearest"), nrow=len(maps), scale=2)
+
+
 def overlap_counts(decoder: str | dec.DecoderSpec, depth: int, latent: int = 6) -> torch.Tensor:
     """How many kernel taps reach each output pixel through ``depth`` stacked x2 layers.
 
