@@ -19,12 +19,12 @@ from checkerboard.shapes import make_shapes
 from checkerboard.train import train
 from helpers import TINY
 
-IMAGE_TAGS = ["val/reconstructions", "val/error", "val/zoom", "val/spectrum", "decoder/overlap",
-              "val/input_gradient", "val/samples", "val/checkerboard_map"]
-SCALAR_TAGS = ["train/loss", "val/loss", "val/psnr", "val/ssim", "val/checkerboard", "init/checkerboard",
+IMAGE_TAGS = ["checkerboard/zoom", "checkerboard/spectrum", "checkerboard/map", "checkerboard/error",
+              "val/reconstructions", "decoder/overlap", "val/input_gradient", "val/samples"]
+SCALAR_TAGS = ["train/loss", "val/loss", "val/psnr", "val/ssim", "val/checkerboard",
                "val/checkerboard_samples", "decoder/phase_gain_spread/1", "decoder/phase_gain_spread/2",
                "val/checkerboard_amplitude", "val/checkerboard_amplitude/period2", "val/checkerboard_amplitude/finer",
-               "val/checkerboard_deficit", "init/checkerboard_amplitude", "val/samples_checkerboard_amplitude"]
+               "val/checkerboard_deficit", "val/samples_checkerboard_amplitude"]
 
 
 def test_tconv_phase_variance_is_4_2_2_1():
@@ -71,12 +71,19 @@ def test_run_logs_every_artifact_tag(finished_run):
     acc.Reload()
     assert set(IMAGE_TAGS) <= set(acc.Tags()["images"])
     assert set(SCALAR_TAGS) <= set(acc.Tags()["scalars"])
-    # The checkerboard curve starts before training, at step 0, with the value in metrics.json.
-    first = acc.Scalars("val/checkerboard")[0]
-    assert first.step == 0 and first.value == pytest.approx(metrics["init/checkerboard"])
-    assert metrics["val/checkerboard"] == pytest.approx(acc.Scalars("val/checkerboard")[-1].value)
-    # One image per validation epoch, none from the sanity check.
-    assert len(acc.Images("val/reconstructions")) == 2
+    # The checkerboard curves start before training, at step 0, with the values in metrics.json.
+    for name in ("checkerboard", "checkerboard_amplitude"):
+        first = acc.Scalars(f"val/{name}")[0]
+        assert first.step == 0 and first.value == pytest.approx(metrics[f"init/{name}"])
+        assert metrics[f"val/{name}"] == pytest.approx(acc.Scalars(f"val/{name}")[-1].value)
+    # Pictures at step 0 and at each validation epoch (none from the sanity check), at the steps of
+    # that validation's scalars.
+    assert [e.step for e in acc.Images("checkerboard/zoom")] == [e.step for e in acc.Scalars("val/psnr")] \
+        == [e.step for e in acc.Scalars("val/checkerboard")]
+    assert len(acc.Images("val/reconstructions")) == 3 and acc.Images("val/reconstructions")[0].step == 0
+    # No epoch staircase; no single-dot copies of the final values (HPARAMS reads the curves).
+    assert "epoch" not in acc.Tags()["scalars"] and not any(t.startswith(("final/", "test/", "init/"))
+                                                            for t in acc.Tags()["scalars"])
     saved = json.loads((out / "metrics.json").read_text())
     assert {"val/checkerboard", "init/checkerboard"} <= set(saved)
     # The tconv's phases: unequal DC gains at init and after training, logged from step 0 on.

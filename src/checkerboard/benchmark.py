@@ -125,7 +125,8 @@ class BareLoop:
                                      optimizer=run.model.optimizer_factory,
                                      channels_last=h.channels_last, compile=h.compile).to(device)
         self.model.configure_model()  # torch.compile, when asked, exactly as the project does it
-        self.optimizer = self.model.configure_optimizers()
+        optimizers = self.model.configure_optimizers()  # the scheduler steps once an epoch: left out
+        self.optimizer = optimizers["optimizer"] if isinstance(optimizers, dict) else optimizers
         self.loss_fn, self.channels_last = run.model.loss_fn, h.channels_last
         self.autocast = "bf16" in str(cfg.trainer.precision)
         dm = run.datamodule

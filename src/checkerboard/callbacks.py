@@ -98,52 +98,67 @@ class FrozenHeap(L.Callback):
 class ArtifactImages(L.Callback):
     """TensorBoard pictures of the artifacts, with stable tags so runs line up side by side.
 
-    Every ``every_n_epochs`` validation epochs, on the same ``num_images`` validation images:
-    `val/reconstructions` (inputs above outputs), `val/error` (|output - input|, amplified),
-    `val/zoom` (the flattest region, enlarged), `val/spectrum` (log power spectrum of the error,
-    lattice frequencies outlined), `val/checkerboard_map` (the checkerboard amplitude of each tile),
-    `val/input_gradient` (d loss / d input), `val/samples` (decoded interpolations between latents
-    of image pairs) and the scalars `val/checkerboard_samples` and
-    `val/samples_checkerboard_amplitude` (their prominence and amplitude, no target). Once per run:
-    `decoder/overlap`. Nothing runs in the sanity check. ``seconds`` is the time spent here, to
-    keep its cost in view.
+    On the same ``num_images`` validation images, at step 0 (the untrained model, BatchNorm on batch
+    statistics as the first training step sees it) and every ``every_n_epochs`` validation epochs,
+    at the step of that validation's scalars:
+    `checkerboard/zoom` (the flattest region, enlarged), `checkerboard/spectrum` (log power spectrum
+    of the error, lattice frequencies marked), `checkerboard/map` (the checkerboard amplitude of
+    each tile), `checkerboard/error` (|output - input|, amplified), `val/reconstructions` (inputs
+    above outputs). At validation epochs also `val/input_gradient` (d loss / d input), `val/samples`
+    (decoded interpolations between latents of image pairs) and the scalars
+    `val/checkerboard_samples` and `val/samples_checkerboard_amplitude` (their prominence and
+    amplitude, no target). Once per run: `decoder/overlap`. Nothing runs in the sanity check.
+    ``seconds`` is the time spent here, to keep its cost in view.
     """
 
     def __init__(self, num_images: int = 8, every_n_epochs: int = 1):
         self.num_images, self.every_n_epochs, self.seconds = num_images, every_n_epochs, 0.0
 
+    def _active(self, trainer) -> bool:
+        return trainer.is_global_zero and trainer.logger is not None and not trainer.sanity_checking
+
     def on_fit_start(self, trainer, pl_module):
-        if trainer.is_global_zero and trainer.logger is not None:
-            overlap = visuals.overlap_image(pl_module.spec, pl_module.hparams.depth)
-            trainer.logger.experiment.add_image("decoder/overlap", overlap, 0)
+        if self._active(trainer):
+            figure = visuals.overlap_figure(pl_module.spec, pl_module.hparams.depth)
+            trainer.logger.experiment.add_figure("decoder/overlap", figure, 0)
+
+    @torch.no_grad()
+    def on_train_start(self, trainer, pl_module):
+        if self._active(trainer) and trainer.global_step == 0:  # a resumed run has its step-0 pictures
+            pl_module.eval()  # nothing here may move BatchNorm's running statistics
+            self._log(trainer, pl_module, step=0, untrained=True)
+            pl_module.train()
 
     @torch.no_grad()
     def on_validation_epoch_end(self, trainer, pl_module):
-        if (trainer.sanity_checking or not trainer.is_global_zero or trainer.logger is None
-                or trainer.current_epoch % self.every_n_epochs):
-            return
+        if self._active(trainer) and trainer.current_epoch % self.every_n_epochs == 0:
+            # Lightning logs a validation's scalars at the index of the last training batch.
+            self._log(trainer, pl_module, step=trainer.global_step - 1, untrained=False)
+
+    def _log(self, trainer, pl_module, step: int, untrained: bool) -> None:
         sync(trainer.strategy.root_device)
         start = time.perf_counter()
-        tb, step = trainer.logger.experiment, trainer.global_step
+        tb, period = trainer.logger.experiment, pl_module.period
         x = pl_module.on_after_batch_transfer(trainer.datamodule.val[: self.num_images].to(pl_module.device))
-        y = pl_module.reconstruct(x).float()
+        y = pl_module.reconstruct(x, batch_stats=untrained).float()
         x = x.float()
+        tb.add_image("checkerboard/zoom", visuals.zoom(x, y), step)
+        tb.add_image("checkerboard/spectrum", visuals.spectrum(y - x, period), step)
+        tb.add_image("checkerboard/map", visuals.amplitude_map(checkerboard_amplitude_map(y, x, period),
+                                                               x.shape[-1]), step)
+        tb.add_image("checkerboard/error", visuals.error_map(x, y), step)
         tb.add_image("val/reconstructions", visuals.reconstructions(x, y), step)
-        tb.add_image("val/error", visuals.error_map(x, y), step)
-        tb.add_image("val/zoom", visuals.zoom(x, y), step)
-        tb.add_image("val/spectrum", visuals.spectrum(y - x, pl_module.period), step)
-        maps = checkerboard_amplitude_map(y, x, pl_module.period)
-        tb.add_image("val/checkerboard_map", visuals.amplitude_map(maps, x.shape[-1]), step)
-        tb.add_image("val/input_gradient", visuals.input_gradient(pl_module, x, pl_module.loss_fn), step)
-        if len(x) >= 2:  # interpolations need a pair of images
-            steps = 5
-            samples = visuals.interpolations(pl_module, x, steps).clamp(0, 1).float()
-            tb.add_image("val/samples", visuals.grid(samples, nrow=steps, scale=2), step)
-            middle = samples.view(-1, steps, *samples.shape[1:])[:, 1:-1].flatten(0, 1)
-            score = checkerboard_score(middle, period=pl_module.period).mean()
-            amplitude = checkerboard_amplitude(middle, period=pl_module.period)["amplitude"].mean()
-            trainer.logger.log_metrics({"val/checkerboard_samples": float(score),
-                                        "val/samples_checkerboard_amplitude": float(amplitude)}, step)
+        if not untrained:
+            tb.add_image("val/input_gradient", visuals.input_gradient(pl_module, x, pl_module.loss_fn), step)
+            if len(x) >= 2:  # interpolations need a pair of images
+                steps = 5
+                samples = visuals.interpolations(pl_module, x, steps).clamp(0, 1).float()
+                tb.add_image("val/samples", visuals.grid(samples, nrow=steps, scale=2), step)
+                middle = samples.view(-1, steps, *samples.shape[1:])[:, 1:-1].flatten(0, 1)
+                score = checkerboard_score(middle, period=period).mean()
+                amplitude = checkerboard_amplitude(middle, period=period)["amplitude"].mean()
+                trainer.logger.log_metrics({"val/checkerboard_samples": float(score),
+                                            "val/samples_checkerboard_amplitude": float(amplitude)}, step)
         sync(trainer.strategy.root_device)
         self.seconds += time.perf_counter() - start
 

@@ -45,11 +45,12 @@ class Autoencoder(L.LightningModule):
 
     def __init__(self, decoder: str | Mapping = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
                  depth: int = 2, downsample: str = "stride", loss: str = "mse",
-                 optimizer: partial | None = None, channels_last: bool = False, compile: bool = False):
+                 optimizer: partial | None = None, scheduler: partial | None = None, channels_last: bool = False,
+                 compile: bool = False):
         super().__init__()
         spec = dec.DecoderSpec.parse(decoder)
         decoder = spec.as_dict()  # plain types in the checkpoint, which is loaded with weights_only=True
-        self.save_hyperparameters(ignore=["optimizer"])
+        self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         self.spec = spec
         for key, value in (("model.width", width), ("model.depth", depth), ("data.channels", channels),
                            ("data.image_size", image_size)):
@@ -59,6 +60,7 @@ class Autoencoder(L.LightningModule):
         self.encoder = dec.build_encoder(channels, width, depth, downsample)
         self.decoder = dec.build_decoder(spec, channels, width, depth)
         self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=1e-3)
+        self.scheduler_factory = scheduler  # called with the optimizer, stepped once per epoch
         self.loss_fn = LOSSES[loss]
         # Artifacts sit at multiples of 1/P cycles per pixel, P the decoder's total stride.
         self.period = dec.output_stride(depth)
@@ -102,8 +104,13 @@ class Autoencoder(L.LightningModule):
             return self._compiled(x)
         return self.decoder(self.encoder(x))
 
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Output as an image in [0, 1], for metrics and pictures."""
+    def reconstruct(self, x: torch.Tensor, batch_stats: bool = False) -> torch.Tensor:
+        """Output as an image in [0, 1], for metrics and pictures. ``batch_stats``: BatchNorm on the
+        batch's statistics, as in training, on a copy of the layers (the model's running statistics
+        stay as they are): how the untrained model is measured."""
+        if batch_stats:
+            net = copy.deepcopy(nn.Sequential(self.encoder, self.decoder)).train()
+            return self.to_image(net(x))
         return self.to_image(self(x))
 
     def to_image(self, y: torch.Tensor) -> torch.Tensor:
@@ -147,15 +154,16 @@ class Autoencoder(L.LightningModule):
         for name, metric in metrics.items():
             if name in ("psnr", "ssim", "checkerboard"):
                 metric(out, x.float())
-            if name != "amplitude":
-                self.log(f"{stage}/{name}", metric, prog_bar=stage == "val" and name in ("loss", "psnr"))
+            if name != "amplitude":  # test/*: metrics.json only, not single dots in TensorBoard
+                self.log(f"{stage}/{name}", metric, prog_bar=stage == "val" and name in ("loss", "psnr"),
+                         logger=stage == "val")
         metrics["amplitude"].update(out, x.float())  # a dict of parts: logged at the epoch's end
 
     def _log_amplitude(self, stage: str, metric: CheckerboardAmplitude) -> None:
         named = {f"{stage}/{k}": v for k, v in amplitude_names(metric.compute()).items()}
         self.log(f"{stage}/checkerboard_amplitude", named.pop(f"{stage}/checkerboard_amplitude"),
-                 prog_bar=stage == "val")
-        self.log_dict(named)
+                 prog_bar=stage == "val", logger=stage == "val")
+        self.log_dict(named, logger=stage == "val")
         metric.reset()
 
     def validation_step(self, x: torch.Tensor, batch_idx: int) -> None:
@@ -182,22 +190,22 @@ class Autoencoder(L.LightningModule):
     # -- the checkerboard before any training ------------------------------------------------
     @torch.no_grad()
     def measure_checkerboard(self, images: torch.Tensor, chunk: int = 256, batch_stats: bool = False) -> dict:
-        """Means over uint8 ``images`` (output vs target) of the prominence score (``checkerboard``) and
-        of the amplitude's parts (``checkerboard_amplitude``, ...). ``batch_stats``: BatchNorm
+        """PSNR over uint8 ``images`` (output vs target), and means of the prominence score
+        (``checkerboard``) and of the amplitude's parts (``checkerboard_amplitude``, ...). ``batch_stats``: BatchNorm
         normalises with each chunk's statistics, as in a training step (on a copy of the layers, so
         the model's running statistics stay as they are); otherwise eval mode."""
-        net = nn.Sequential(self.encoder, self.decoder)
-        net = copy.deepcopy(net).train() if batch_stats else net.eval()
         was_training = self.training
+        self.eval()
+        psnr = PeakSignalNoiseRatio(data_range=1.0).to(self.device)
         score, amplitude = CheckerboardScore(self.period).to(self.device), CheckerboardAmplitude(self.period)
         amplitude = amplitude.to(self.device)
         for i in range(0, len(images), chunk):
             x = self.on_after_batch_transfer(images[i:i + chunk].to(self.device)).float()
-            y = self.to_image(net(x)).float()
-            score.update(y, x)
-            amplitude.update(y, x)
+            y = self.reconstruct(x, batch_stats).float()
+            for metric in (psnr, score, amplitude):
+                metric.update(y, x)
         self.train(was_training)
-        return {"checkerboard": float(score.compute()),
+        return {"psnr": float(psnr.compute()), "checkerboard": float(score.compute()),
                 **{k: float(v) for k, v in amplitude_names(amplitude.compute()).items()}}
 
     def on_train_start(self) -> None:
@@ -212,9 +220,8 @@ class Autoencoder(L.LightningModule):
             spreads = self.phase_gain_spreads()
             self.init_metrics = {**{f"init/{k}": v for k, v in measured.items()},
                                  **{k.replace("decoder/", "init/"): v for k, v in spreads.items()}}
-            if self.logger is not None:
-                self.logger.log_metrics({**{f"val/{k}": v for k, v in measured.items()}, **spreads,
-                                         **self.init_metrics}, step=0)
+            if self.logger is not None:  # step 0 of the curves (init/* only in metrics.json)
+                self.logger.log_metrics({**{f"val/{k}": v for k, v in measured.items()}, **spreads}, step=0)
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["architecture"] = self.architecture()
@@ -232,7 +239,10 @@ class Autoencoder(L.LightningModule):
             self._compiled = torch.compile(lambda x: self.decoder(self.encoder(x)), dynamic=False)
 
     def configure_optimizers(self):
-        return self.optimizer_factory(self.parameters())
+        optimizer = self.optimizer_factory(self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer)}
 
     # -- facts for logs, checkpoints and metrics.json ------------------------------------------
     def architecture(self) -> dict:

@@ -50,8 +50,8 @@ HEADINGS = {"images_per_second": "images/s", "val/checkerboard_amplitude": "ampl
             "init/checkerboard": "prominence at init", "decoder/phase_gain_spread/last": "phase-gain spread",
             "init/phase_gain_spread/last": "spread at init"}
 IMAGES = {"val/reconstructions": "reconstructions (inputs above outputs)",
-          "val/zoom": "flattest region, enlarged (inputs above outputs)",
-          "val/spectrum": "log power spectrum of the error (lattice bins k/P outlined)"}
+          "checkerboard/zoom": "flattest region, enlarged (inputs above outputs)",
+          "checkerboard/spectrum": "log power spectrum of the error (lattice bins k/P outlined)"}
 # t(0.975, df) for df = 1..30; past 30, z + (z^3 + z) / (4 df) is within 0.003 of it.
 T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,

@@ -104,8 +104,9 @@ def train(cfg: DictConfig) -> dict:
         **final,
     }
     if trainer.logger is not None:
-        # Final metrics under their own tags, so the HPARAMS tab compares runs without overwriting curves.
-        trainer.logger.log_hyperparams(_hparams(cfg, run, facts), {f"final/{k}": v for k, v in final.items()})
+        # The HPARAMS tab shows the last value of each curve named here beside the run's settings.
+        curves = {k: v for k, v in final.items() if k.startswith(("val/", "decoder/"))}
+        trainer.logger.log_hyperparams(_hparams(cfg, run, facts), curves)
         trainer.logger.finalize("success")
     write_json(out / "metrics.json", metrics)
     set_status(out, "finished")

@@ -133,13 +133,25 @@ def phase_variance(name: str, trials: int = 400, seed: int = 0) -> torch.Tensor:
     return total / trials
 
 
-def overlap_image(decoder: str | dec.DecoderSpec, depth: int, scale: int = 8) -> torch.Tensor:
-    """``overlap_counts`` of the central region, coloured (dark = few taps, bright = many)."""
-    counts = overlap_counts(decoder, depth)
+def overlap_figure(decoder: str | dec.DecoderSpec, depth: int):
+    """``overlap_counts`` of one period of the central region as a matplotlib figure: each cell
+    with its count, and a colour bar (the counts are the scale)."""
+    import matplotlib.pyplot as plt
+
+    spec = dec.DecoderSpec.parse(decoder)
+    counts = overlap_counts(spec, depth)
     p = 2**depth
-    centre = counts[2 * p:4 * p, 2 * p:4 * p]  # away from the zero-padded border
-    norm = centre / centre.max()
-    return F.interpolate(colormap(norm[None], "magma"), scale_factor=scale, mode="nearest")[0]
+    centre = counts[2 * p:4 * p, 2 * p:4 * p]  # two periods, away from the zero-padded border
+    fig, ax = plt.subplots(figsize=(3.6, 3.0), dpi=80, layout="constrained")
+    shown = ax.imshow(centre, cmap="magma", vmin=0, vmax=float(centre.max()))
+    for (r, c), v in zip(torch.cartesian_prod(*map(torch.arange, centre.shape)).tolist(), centre.flatten().tolist()):
+        dark = v < 0.6 * float(centre.max())  # magma is dark at the low end
+        ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=7, color="white" if dark else "black")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{spec.label}: kernel taps per output pixel", fontsize=8)
+    fig.colorbar(shown, ax=ax, shrink=0.8)
+    return fig
 
 
 def signed(values: torch.Tensor) -> torch.Tensor:

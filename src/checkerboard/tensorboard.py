@@ -1,0 +1,57 @@
+"""Lightning's TensorBoard logger, arranged so that TensorBoard opens on the artifact.
+
+- The Custom Scalars tab (``#custom_scalars``) holds one layout: the checkerboard measures first,
+  then image quality and the losses; every run of a sweep is a line in each chart.
+- No ``epoch`` scalar (Lightning's staircase) in the Scalars tab.
+- The HPARAMS tab compares runs on the last values of their own curves (``val/psnr``, ...),
+  not on copies logged once under other names.
+"""
+
+from __future__ import annotations
+
+from lightning.fabric.utilities.logger import _flatten_dict
+from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities import rank_zero_only
+
+#: The Custom Scalars tab: category -> chart -> (kind, tag regexes).
+LAYOUT = {
+    "checkerboard": {
+        "amplitude, grey levels (step 0: untrained)": ["Multiline", [r"val/checkerboard_amplitude(/.*)?$"]],
+        "prominence (0 = none)": ["Multiline", [r"val/checkerboard$"]],
+        "phase-gain spread of each x2 layer (0 = equal DC gains)": ["Multiline", [r"decoder/phase_gain_spread/.*"]],
+        "amplitude of decoded interpolations (no target)": ["Multiline", [r"val/samples_checkerboard_amplitude"]],
+    },
+    "quality": {
+        "PSNR (dB)": ["Multiline", [r"val/psnr"]],
+        "SSIM": ["Multiline", [r"val/ssim"]],
+        "loss": ["Multiline", [r"train/loss", r"val/loss"]],
+    },
+}
+
+
+class TensorBoard(TensorBoardLogger):
+    """``TensorBoardLogger`` with this project's layout; the same arguments."""
+
+    _layout_written = False
+
+    @rank_zero_only
+    def log_metrics(self, metrics: dict, step: int | None = None) -> None:
+        metrics = {k: v for k, v in metrics.items() if k != "epoch"}
+        if metrics:
+            super().log_metrics(metrics, step)
+        if not self._layout_written:
+            self.experiment.add_custom_scalars(LAYOUT)
+            self._layout_written = True
+
+    @rank_zero_only
+    def log_hyperparams(self, params, metrics: dict | None = None, step: int | None = None) -> None:
+        """The settings, and the names of the curves whose last values HPARAMS shows beside them."""
+        if not metrics:
+            return super().log_hyperparams(params, metrics, step)
+        from torch.utils.tensorboard.summary import hparams
+
+        self.hparams.update(params)
+        params = self._sanitize_params(_flatten_dict(dict(params)))
+        writer = self.experiment._get_file_writer()
+        for summary in hparams(params, metrics):
+            writer.add_summary(summary, step)
