@@ -44,6 +44,7 @@ BAD_VALUES = [
     (["model.depth=3", "data.image_size=20"], SizeError,
      ["image size 20", "model.depth=3", "divisible by 2^depth = 8"]),
     (["data.num_train=20", "data.batch_size=64"], DataError, ["data.batch_size=64", "18 training images"]),
+    (["model.depth=4"], SizeError, ["image size 32", "model.depth=4", "at least 64 px", "data.image_size=64"]),
     (["data=folder"], DataError, ["data.root=PATH"]),
     (["data=folder", "data.root=/no/such/folder"], DataError, ["data.root=/no/such/folder", "train/ and test/"]),
     (["ckpt_path=/no/such.ckpt"], ConfigError, ["ckpt_path=/no/such.ckpt", "last.ckpt"]),
@@ -58,6 +59,13 @@ def test_bad_value_gets_a_message_naming_it_and_what_is_valid(tmp_path, override
         assert word in str(err.value)
     assert not (tmp_path / "metrics.json").exists()
     assert not (tmp_path / "checkpoints").exists()  # refused before any training
+
+
+def test_gpu_trainer_without_a_gpu(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on this CPU machine, even with a GPU
+    with pytest.raises(ConfigError, match="trainer.accelerator=gpu .* trainer=default .* trainer=cpu"):
+        train(compose_config(tmp_path, [*TINY, "trainer=gpu"]))
+    assert not (tmp_path / "checkpoints").exists()
 
 
 def test_mnist_channels_it_does_not_have(tmp_path):
@@ -210,6 +218,10 @@ def test_signal_saves_a_checkpoint_and_resume_ends_where_an_uninterrupted_run_en
     assert result.returncode == 0, result.stderr[-2000:]
     resumed = json.loads((second / "metrics.json").read_text())
     assert resumed["resumed_from"] == str(ckpt.resolve())
+    # The resumed run continues the same TensorBoard run: its curves go on in the first folder.
+    assert resumed["tensorboard"] == str(first.resolve()) and not (second / "tensorboard").exists()
+    acc = EventAccumulator(str(first / "tensorboard"), size_guidance={"scalars": 0}).Reload()
+    assert acc.Scalars("val/psnr")[-1].step > status["step"]
     # CPU arithmetic in one process order is deterministic: the same steps on the same batches in
     # the same order give the same bits. Any tolerance would hide a skipped or repeated batch.
     for key in ("val/loss", "val/psnr", "val/ssim", "val/checkerboard", "test/loss", "epochs"):

@@ -64,9 +64,12 @@ def test_basic_launcher_sweep_and_report(tmp_path, capsys):
 @pytest.mark.slow
 def test_joblib_launcher_sweep_and_report(tmp_path, capsys):
     sweep = tmp_path / "sweep"
-    result = run_cli("-m", "hydra/launcher=joblib", *SWEEP, f"hydra.sweep.dir={sweep}")
+    result = run_cli("-m", "hydra/launcher=joblib", *SWEEP, "trainer.enable_progress_bar=true",
+                     f"hydra.sweep.dir={sweep}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Joblib.Parallel" in result.stdout + result.stderr
+    assert "it/s]" not in result.stdout + result.stderr  # parallel jobs draw no progress bars
+    assert f"python scripts/compare.py {sweep}" in result.stdout  # the sweep ends with what to do next
     assert job_dirs(sweep) == JOBS
     check_report(sweep, capsys)
 

@@ -69,7 +69,9 @@ def test_cli_run_leaves_metrics_checkpoints_and_tensorboard_tags(tmp_path):
     for tag in ("train/loss", "val/loss", "val/psnr", "val/ssim"):
         assert tag in tags["scalars"], tag
     assert "val/reconstructions" in tags["images"]
-    assert "tensorboard --logdir" in result.stdout
+    assert "tensorboard --logdir" in result.stdout and "--samples_per_plugin images=" in result.stdout
+    assert "grey levels RMS" in result.stdout  # the artifact, read in a sentence
+    assert "litlogger" not in result.stdout + result.stderr and "None" not in result.stdout
 
 
 @pytest.mark.slow

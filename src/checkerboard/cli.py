@@ -19,7 +19,7 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
 from checkerboard.config import CONFIG_DIR
 from checkerboard.errors import UserError
@@ -39,6 +39,10 @@ def main(cfg: DictConfig) -> float | None:
         gc.unfreeze()
         gc.collect()
     gc.freeze()
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode == RunMode.MULTIRUN and "BasicLauncher" not in hydra_cfg.launcher._target_:
+        with open_dict(cfg):  # jobs run side by side: their progress bars would interleave
+            cfg.trainer.enable_progress_bar = False
     out = Path(cfg.paths.output_dir)
     try:
         metrics = train(cfg)

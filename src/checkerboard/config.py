@@ -17,7 +17,17 @@ from checkerboard.runfolder import unique_dir
 
 CONFIG_DIR = ROOT / "configs"
 
+def tensorboard_folder(ckpt_path, output_dir: str) -> str:
+    """Where a run's TensorBoard events go: its own folder, or, when it resumes a checkpoint, the
+    folder of the run that saved it, so that the resumed run continues the same TensorBoard run."""
+    if ckpt_path is None:
+        return output_dir
+    folder = Path(str(ckpt_path)).expanduser().resolve().parent.parent  # <run>/checkpoints/last.ckpt
+    return str(folder) if (folder / "tensorboard").is_dir() else output_dir
+
+
 OmegaConf.register_new_resolver("project_root", lambda: str(ROOT), replace=True)
+OmegaConf.register_new_resolver("tensorboard_folder", tensorboard_folder, replace=True)
 OmegaConf.register_new_resolver("unique_dir", unique_dir, replace=True, use_cache=True)
 
 
@@ -30,6 +40,13 @@ def validate(cfg: DictConfig) -> None:
     for key in ("data.image_size", "data.channels"):
         if OmegaConf.select(cfg, key) is not None:
             check_positive(key, OmegaConf.select(cfg, key))
+    accelerator = str(OmegaConf.select(cfg, "trainer.accelerator", default="auto"))
+    if accelerator in ("gpu", "cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"trainer.accelerator={accelerator} (what trainer=gpu sets), but torch sees no CUDA GPU "
+                              f"here. Use trainer=default (the GPU when there is one, else the CPU) or trainer=cpu.")
     if cfg.ckpt_path is not None and not Path(str(cfg.ckpt_path)).expanduser().is_file():
         raise ConfigError(f"ckpt_path={cfg.ckpt_path} does not exist. Give the path of a checkpoint, "
                           f"e.g. outputs/runs/<run>/checkpoints/last.ckpt.")

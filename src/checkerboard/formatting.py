@@ -31,3 +31,37 @@ def with_range(centre: float | None, lo: float | None, hi: float | None) -> str:
     width = hi - lo
     decimals = min(4, max(0, 1 - math.floor(math.log10(width)))) if width > 0 else 2
     return f"{centre:.{decimals}f} [{lo:.{decimals}f}, {hi:.{decimals}f}]"
+
+
+def tensorboard_command(logdir) -> str:
+    """The command that shows a run (or a sweep), every picture kept, opening on the artifact."""
+    # TensorBoard keeps 10 images per tag by default: every epoch's pictures need more.
+    return (f"tensorboard --logdir {logdir} --samples_per_plugin images=1000\n"
+            f"  then open http://localhost:6006/#custom_scalars (the artifact first) or #images")
+
+
+def summary(metrics: dict, out) -> str:
+    """What a finished run prints: rounded, empty fields left out, the artifact read in a sentence."""
+    m = {k: v for k, v in metrics.items() if v is not None}
+    speed = f", {m['images_per_second']:,.0f} images/s" if "images_per_second" in m else ""
+    epochs = f"{m['epochs']} epoch{'s' * (m['epochs'] != 1)}"
+    lines = [f"\n{m['decoder']} on {m['data']}, seed {m['seed']}: {epochs} in {m['train_seconds']:.1f} s"
+             f"{speed} ({m['threads']} threads, {m['device']})"]
+    for split in ("val", "test"):
+        if f"{split}/psnr" in m:
+            lines.append(f"  {split:<4} PSNR {m[f'{split}/psnr']:.2f} dB   SSIM {m[f'{split}/ssim']:.3f}   "
+                         f"loss {m[f'{split}/loss']:.4g}   prominence {m[f'{split}/checkerboard']:.2f}")
+    if "val/checkerboard_amplitude" in m:
+        amp, start = m["val/checkerboard_amplitude"], m.get("init/checkerboard_amplitude")
+        parts = (f" (period 2: {m['val/checkerboard_amplitude/period2']:.2f}, finer: "
+                 f"{m['val/checkerboard_amplitude/finer']:.2f})")
+        was = f", {start:.1f} before training" if start is not None else ""
+        if amp < 0.3:
+            lines.append(f"  {m['decoder']} leaves no measurable checkerboard: {amp:.2f} grey levels RMS{was}.")
+        else:
+            lines.append(f"  {m['decoder']} leaves a checkerboard of {amp:.1f} grey levels RMS{parts}{was}; "
+                         f"look at checkerboard/zoom. (A 1 % pattern, 2.6 grey levels peak to peak, is about 1.)")
+    if "resumed_from" in m:
+        lines.append(f"  resumed from {m['resumed_from']}")
+    lines += [f"run folder: {out}", f"look at it:  {tensorboard_command(m.get('tensorboard', out))}"]
+    return "\n".join(lines)

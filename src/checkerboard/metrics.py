@@ -61,6 +61,7 @@ __all__ = [
     "checkerboard_score",
     "lattice_frequencies",
     "log_power_spectrum",
+    "min_image_size",
 ]
 
 # Edge scale of the weight w: a pixel whose pattern-free surroundings change by 10 % of the image
@@ -209,6 +210,12 @@ class CheckerboardScore(Metric):
 # of the strongest tiles to stay under a fifth of white noise's standard deviation (tests).
 AMPLITUDE_TILE = 16
 AMPLITUDE_PARTS = ("amplitude", "period2", "finer", "deficit")
+
+
+def min_image_size(period: int) -> int:
+    """The smallest side, in pixels, on which both measures work at ``period``: the score needs 3 P
+    (free neighbourhoods around each lattice bin), the amplitude two overlapping tiles."""
+    return max(3 * period, (max(-(-AMPLITUDE_TILE // period), 3) + 1) * period)
 
 
 def _tile_cover(n: int, size: int, device: torch.device) -> torch.Tensor:

@@ -25,7 +25,7 @@ from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMe
 
 from checkerboard import decoders as dec
 from checkerboard.errors import DivergenceError, SizeError, check_choice, check_positive
-from checkerboard.metrics import CheckerboardAmplitude, CheckerboardScore
+from checkerboard.metrics import CheckerboardAmplitude, CheckerboardScore, min_image_size
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}
 
@@ -89,6 +89,13 @@ class Autoencoder(L.LightningModule):
                 f"{' -> '.join(map(str, enc))} and the decoder gives back {' -> '.join(map(str, out))}. "
                 f"Use an image size divisible by 2^depth = {2**depth} (e.g. {', '.join(map(str, ok[:6]))}, "
                 f"via data.image_size) or change model.depth."
+            )
+        need = min_image_size(2**depth)
+        if image_size < need:
+            raise SizeError(
+                f"image size {image_size} is too small to measure the checkerboard of model.depth={depth}: its "
+                f"period is 2^depth = {2**depth} px, and the measures need at least {need} px a side. Use "
+                f"data.image_size={need} or more, or model.depth={depth - 1}."
             )
 
     def _metrics(self) -> nn.ModuleDict:

@@ -72,6 +72,17 @@ class CheckOutputDir(Callback):
         self._check(config.hydra.sweep.dir)
 
 
+class SweepEnd(Callback):
+    """Hydra callback: a sweep ends by saying how to compare its jobs."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        from checkerboard.formatting import tensorboard_command
+
+        sweep = config.hydra.sweep.dir
+        print(f"\nSweep done: {sweep}\ncompare the jobs:  python scripts/compare.py {sweep}\n"
+              f"every job side by side:  {tensorboard_command(sweep)}")
+
+
 def write_json(path: Path, data: dict) -> None:
     """Write ``data`` atomically (a reader never sees half a file); only rank 0 writes."""
     if _rank() != "0":

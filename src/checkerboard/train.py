@@ -6,6 +6,7 @@ and `train()` in-process with a config from `checkerboard.config.compose_config`
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from dataclasses import dataclass
@@ -19,11 +20,22 @@ from omegaconf import DictConfig, OmegaConf
 
 from checkerboard.callbacks import ArtifactImages, GracefulStop, Throughput
 from checkerboard.config import instantiate, instantiate_callbacks, instantiate_logger, validate
+from checkerboard.formatting import summary
 from checkerboard.runfolder import check_checkpoint, set_status, write_json
 
 # Lightning's notes on our deliberate choices (a plain iterable of batches, the module's own
-# on_after_batch_transfer, no DataLoader workers) say nothing a user can act on.
+# on_after_batch_transfer, no DataLoader workers) say nothing a user can act on; nor do its advert
+# for a cloud logger and its echo of the SIGTERM our Ctrl-C handler sends (we print what happens).
 warnings.filterwarnings("ignore", message=".*(on_after_batch_transfer|num_workers|LeafSpec|isinstance.treespec).*")
+
+
+class _Quiet(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(text in record.getMessage() for text in ("litlogger", "Received SIGTERM"))
+
+
+for _name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.trainer.connectors.signal_connector"):
+    logging.getLogger(_name).addFilter(_Quiet())
 
 
 @dataclass
@@ -101,6 +113,7 @@ def train(cfg: DictConfig) -> dict:
         "image_log_seconds": None if images is None else round(images.seconds, 3),
         **model.init_metrics,
         "resumed_from": None if cfg.ckpt_path is None else str(Path(str(cfg.ckpt_path)).resolve()),
+        "tensorboard": None if trainer.logger is None else str(Path(trainer.logger.save_dir).resolve()),
         **final,
     }
     if trainer.logger is not None:
@@ -110,9 +123,5 @@ def train(cfg: DictConfig) -> dict:
         trainer.logger.finalize("success")
     write_json(out / "metrics.json", metrics)
     set_status(out, "finished")
-    rank_zero_only(print)(
-        "\n" + "\n".join(f"  {k:<18} {v:.4f}" if isinstance(v, float) else f"  {k:<18} {v}"
-                         for k, v in metrics.items())
-        + f"\nrun folder: {out}\nlook at it:  tensorboard --logdir {out}"
-    )
+    rank_zero_only(print)(summary(metrics, out))
     return metrics
