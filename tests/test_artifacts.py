@@ -14,6 +14,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from checkerboard import visuals
 from checkerboard.config import compose_config
+from checkerboard.metrics import gradient_checkerboard
 from checkerboard.model import Autoencoder
 from checkerboard.shapes import make_shapes
 from checkerboard.train import train
@@ -24,7 +25,7 @@ IMAGE_TAGS = ["checkerboard/zoom", "checkerboard/spectrum", "checkerboard/map", 
 SCALAR_TAGS = ["train/loss", "val/loss", "val/psnr", "val/ssim", "val/checkerboard",
                "val/checkerboard_samples", "decoder/phase_gain_spread/1", "decoder/phase_gain_spread/2",
                "val/checkerboard_amplitude", "val/checkerboard_amplitude/period2", "val/checkerboard_amplitude/finer",
-               "val/checkerboard_deficit", "val/samples_checkerboard_amplitude"]
+               "val/checkerboard_deficit", "val/samples_checkerboard_amplitude", "val/gradient_checkerboard"]
 
 
 def test_tconv_phase_variance_is_4_2_2_1():
@@ -124,3 +125,26 @@ def test_a_real_tensorboard_serves_the_tags(finished_run):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_strided_encoder_gradient_has_a_checkerboard_max_pooling_less():
+    # Distill: the backward pass of a strided convolution is a transposed convolution. At init, the
+    # gradient through the stride-2 encoder is almost all period-P pattern (measured 0.93-1.05 of
+    # its RMS over 5 seeds); through conv + max pooling about a third of it (0.35-0.39).
+    x = make_shapes(32, 32, 3, seed=7).float() / 255
+    share = {}
+    for downsample in ("stride", "maxpool"):
+        torch.manual_seed(0)
+        model = Autoencoder("upsample", downsample=downsample).eval()
+        share[downsample] = float(gradient_checkerboard(visuals.input_gradient(model, x, model.loss_fn), 4).mean())
+    assert share["stride"] > 0.7 and share["maxpool"] < 0.6 * share["stride"], share
+
+
+def test_gradient_checkerboard_is_the_patterns_share_of_the_rms():
+    g = torch.nn.functional.avg_pool2d(torch.randn(16, 3, 32, 32, generator=torch.Generator().manual_seed(0)), 5, 1, 2)
+    sign = torch.tensor([1.0, -1.0]).repeat(16)
+    pattern = torch.outer(sign, sign)  # RMS 1, period 2
+    rms = g.square().mean().sqrt()
+    assert gradient_checkerboard(g, 2).mean() < 0.15  # a smooth gradient: hardly any
+    # A pattern of half the smooth part's RMS is 0.5 / sqrt(1.25) = 0.447 of the total RMS.
+    assert gradient_checkerboard(g + 0.5 * rms * pattern, 2).mean() == pytest.approx(0.447, abs=0.05)

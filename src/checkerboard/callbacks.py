@@ -15,7 +15,12 @@ import torch
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from checkerboard import visuals
-from checkerboard.metrics import checkerboard_amplitude, checkerboard_amplitude_map, checkerboard_score
+from checkerboard.metrics import (
+    checkerboard_amplitude,
+    checkerboard_amplitude_map,
+    checkerboard_score,
+    gradient_checkerboard,
+)
 
 
 def sync(device: torch.device) -> None:
@@ -104,7 +109,8 @@ class ArtifactImages(L.Callback):
     `checkerboard/zoom` (the flattest region, enlarged), `checkerboard/spectrum` (log power spectrum
     of the error, lattice frequencies marked), `checkerboard/map` (the checkerboard amplitude of
     each tile), `checkerboard/error` (|output - input|, amplified), `val/reconstructions` (inputs
-    above outputs). At validation epochs also `val/input_gradient` (d loss / d input), `val/samples`
+    above outputs). At validation epochs also `val/input_gradient` (d loss / d input) with the scalar
+    `val/gradient_checkerboard` (its periodic pattern's RMS as a share of its RMS), `val/samples`
     (decoded interpolations between latents of image pairs) and the scalars
     `val/checkerboard_samples` and `val/samples_checkerboard_amplitude` (their prominence and
     amplitude, no target). Once per run: `decoder/overlap`. Nothing runs in the sanity check.
@@ -149,7 +155,12 @@ class ArtifactImages(L.Callback):
         tb.add_image("checkerboard/error", visuals.error_map(x, y), step)
         tb.add_image("val/reconstructions", visuals.reconstructions(x, y), step)
         if not untrained:
-            tb.add_image("val/input_gradient", visuals.input_gradient(pl_module, x, pl_module.loss_fn), step)
+            # The gradient's own checkerboard, over up to 64 validation images (8 are too few to measure).
+            grads = visuals.input_gradient(pl_module, pl_module.on_after_batch_transfer(
+                trainer.datamodule.val[:64].to(pl_module.device)).float(), pl_module.loss_fn)
+            tb.add_image("val/input_gradient", visuals.gradient_picture(grads[: len(x)]), step)
+            trainer.logger.log_metrics({"val/gradient_checkerboard":
+                                        float(gradient_checkerboard(grads, period).mean())}, step)
             if len(x) >= 2:  # interpolations need a pair of images
                 steps = 5
                 samples = visuals.interpolations(pl_module, x, steps).clamp(0, 1).float()

@@ -26,7 +26,22 @@ def tensorboard_folder(ckpt_path, output_dir: str) -> str:
     return str(folder) if (folder / "tensorboard").is_dir() else output_dir
 
 
+def folder_label(decoder) -> str:
+    """The decoder's label (``upsample+tconv``, ``tconv[init=torch]``) as a folder name that a shell
+    and Hydra's override parser take as it is: ``upsample-tconv``, ``tconv.init_torch``."""
+    from checkerboard.decoders import DecoderSpec
+
+    try:
+        label = DecoderSpec.parse(OmegaConf.to_container(decoder, resolve=True)).label
+    except ValueError:  # a bad setting: the run will refuse it with the full message
+        return str(decoder.get("name", "decoder"))
+    for old, new in (("+", "-"), ("[", "."), ("]", ""), ("=", "_"), (",", ".")):
+        label = label.replace(old, new)
+    return label
+
+
 OmegaConf.register_new_resolver("project_root", lambda: str(ROOT), replace=True)
+OmegaConf.register_new_resolver("folder_label", folder_label, replace=True)
 OmegaConf.register_new_resolver("tensorboard_folder", tensorboard_folder, replace=True)
 OmegaConf.register_new_resolver("unique_dir", unique_dir, replace=True, use_cache=True)
 

@@ -59,6 +59,7 @@ __all__ = [
     "checkerboard_amplitude",
     "checkerboard_amplitude_map",
     "checkerboard_score",
+    "gradient_checkerboard",
     "lattice_frequencies",
     "log_power_spectrum",
     "min_image_size",
@@ -378,6 +379,14 @@ def checkerboard_amplitude_map(
     """(N, rows, cols) amplitude of each tile of :func:`checkerboard_amplitude` (``sqrt(period2_t**2 +
     finer_t**2)``, each part clipped at 0), in grey levels; rows and columns of overlapping tiles."""
     return _amplitude(output, target, period)[1]
+
+
+def gradient_checkerboard(grad: torch.Tensor, period: int = 2) -> torch.Tensor:
+    """(N,) RMS amplitude of the fixed period-``P`` pattern in each image of ``grad`` (no target), as a
+    fraction of that image's RMS: 0 for none, 1 if the whole gradient were the pattern."""
+    g = grad.float()
+    g = g / g.square().mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-30)
+    return checkerboard_amplitude(g, period=period)["amplitude"] / 255  # the amplitude counts 0..1 as 255
 
 
 class CheckerboardAmplitude(Metric):

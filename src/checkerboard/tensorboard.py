@@ -20,6 +20,7 @@ LAYOUT = {
         "prominence (0 = none)": ["Multiline", [r"val/checkerboard$"]],
         "phase-gain spread of each x2 layer (0 = equal DC gains)": ["Multiline", [r"decoder/phase_gain_spread/.*"]],
         "amplitude of decoded interpolations (no target)": ["Multiline", [r"val/samples_checkerboard_amplitude"]],
+        "the input gradient's pattern, share of its RMS": ["Multiline", [r"val/gradient_checkerboard"]],
     },
     "quality": {
         "PSNR (dB)": ["Multiline", [r"val/psnr"]],

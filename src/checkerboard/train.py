@@ -70,6 +70,12 @@ def build(cfg: DictConfig) -> Run:
     return Run(cfg, Path(cfg.paths.output_dir), datamodule, model, trainer)
 
 
+def _save_dir(logger) -> str | None:
+    """The folder whose tensorboard/ holds the run's events (None without one, or in fast_dev_run)."""
+    folder = getattr(logger, "save_dir", None)
+    return None if folder is None else str(Path(folder).resolve())
+
+
 def _hparams(cfg: DictConfig, run: Run, facts: dict) -> dict:
     """The run's settings for TensorBoard's HPARAMS tab: the model's own plus data and budget."""
     own = {k: v for k, v in run.model.hparams.items() if isinstance(v, (int, float, str, bool))}
@@ -113,7 +119,7 @@ def train(cfg: DictConfig) -> dict:
         "image_log_seconds": None if images is None else round(images.seconds, 3),
         **model.init_metrics,
         "resumed_from": None if cfg.ckpt_path is None else str(Path(str(cfg.ckpt_path)).resolve()),
-        "tensorboard": None if trainer.logger is None else str(Path(trainer.logger.save_dir).resolve()),
+        "tensorboard": _save_dir(trainer.logger),
         **final,
     }
     if trainer.logger is not None:

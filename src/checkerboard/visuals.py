@@ -161,15 +161,18 @@ def signed(values: torch.Tensor) -> torch.Tensor:
 
 
 def input_gradient(model: nn.Module, x: torch.Tensor, loss_fn) -> torch.Tensor:
-    """Gradient of the loss with respect to the input image, through the encoder (target fixed).
-
-    The backward pass of a stride-2 convolution is a transposed convolution, so the gradient
-    that reaches the image can have a checkerboard of its own.
-    """
+    """(N, C, H, W) gradient of the loss with respect to the input image, through the encoder
+    (target fixed). The backward pass of a stride-2 convolution is a transposed convolution, so the
+    gradient that reaches the image can have a checkerboard of its own."""
     x = x.detach().clone().requires_grad_(True)
     with torch.enable_grad():
         (grad,) = torch.autograd.grad(loss_fn(model(x), x.detach()), x)
-    return grid(signed(grad.mean(dim=1, keepdim=True)).expand(-1, 3, -1, -1), nrow=len(x), scale=2)
+    return grad
+
+
+def gradient_picture(grad: torch.Tensor) -> torch.Tensor:
+    """Input gradients, channel mean, grey = 0, each image scaled by its own largest value."""
+    return grid(signed(grad.mean(dim=1, keepdim=True)).expand(-1, 3, -1, -1), nrow=len(grad), scale=2)
 
 
 def interpolations(model, x: torch.Tensor, steps: int = 5) -> torch.Tensor:
