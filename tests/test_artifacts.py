@@ -44,7 +44,7 @@ def test_other_layers_have_flat_phase_variance(name):
 
 def test_overlap_counts_match_the_distill_picture():
     one = visuals.overlap_counts("tconv", 1)[4:8, 4:8]
-    assert one.unique().tolist() == [1.0, 2.0, 4.0]  # 4:2:2:1 in 2D
+    assert one.unique().tolist() == [1.0, 2.0, 4.0]  # 1:2:2:4 in 2D
     assert visuals.overlap_counts("upsample", 2)[6:18, 6:18].unique().numel() == 1
     assert visuals.overlap_counts("tconv4", 2)[6:18, 6:18].unique().numel() == 1
 

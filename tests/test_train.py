@@ -4,6 +4,7 @@ import signal
 
 import lightning as L
 import pytest
+import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from checkerboard import decoders as dec
@@ -113,3 +114,14 @@ def test_training_takes_the_heap_and_ctrl_c_only_while_it_runs(tmp_path):
     assert sanity == [graceful]  # Ctrl-C in the sanity check is graceful too
     # ... and both are given back afterwards, so a notebook neither keeps them nor has its Ctrl-C changed.
     assert gc.get_freeze_count() == 0 and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+@pytest.mark.parametrize("decoder", list(dec.UPSAMPLERS))
+def test_gpu_run_with_data_on_device(tmp_path, decoder):
+    # trainer=gpu is bf16-mixed; the dataset lives on the GPU and batches are sliced there.
+    cfg = compose_config(tmp_path, [f"decoder={decoder}", *TINY, "trainer=gpu", "data.on_device=true",
+                                    "model.channels_last=true", "trainer.max_epochs=2"])
+    metrics = train(cfg)
+    assert metrics["device"] == "cuda" and 0 < metrics["val/psnr"] < 60
+    assert metrics["val/checkerboard_amplitude"] >= 0

@@ -248,7 +248,7 @@ def phase_variance_figure() -> Figure:
             text = iter([f"{v:.2f}\n(expected {number(e)})" for v, e in zip(r.flatten().tolist(),
                                                                             expected.flatten().tolist())])
             _heatmap(ax, r, 1, top, lambda v: next(text), fontsize=11, cmap="YlOrBr")
-            ratio = ":".join(number(e) for e in expected.flatten().sort(descending=True).values.tolist())
+            ratio = ":".join(number(e) for e in expected.flatten().sort().values.tolist())
             title = f"{name}: {ratio} expected (taps per phase)"
         else:
             _heatmap(ax, r, 1, top, lambda v: f"{v:.2f}", fontsize=12, cmap="YlOrBr")
@@ -257,7 +257,7 @@ def phase_variance_figure() -> Figure:
         ax.set_yticks([0, 1], ["even row", "odd row"], fontsize=9)
         ax.set_title(title, fontsize=11)
     fig.suptitle(f"Output variance of one random x2 layer at each of its 2x2 output phases, relative to the "
-                 f"smallest\n(default init, biases zeroed, N(0, 1) input, mean over {PHASE_TRIALS} "
+                 f"smallest\n(fan-in init, biases zeroed, N(0, 1) input, mean over {PHASE_TRIALS} "
                  f"initialisations; one colour scale, 1 to {top:.1f})", fontsize=11)
     fig.tight_layout()
     return fig

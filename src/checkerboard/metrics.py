@@ -35,7 +35,7 @@ largest multiple, so that every lattice frequency is a whole bin):
 
 Every term is a ratio of powers of one image, so a contrast scaling cancels; ``r`` ignores a
 brightness offset. The score measures a pattern of fixed sign across the image; a tconv whose
-input is zero-mean noise leaves a checkerboard in the variance of each phase (4:2:2:1 for k=3,
+input is zero-mean noise leaves a checkerboard in the variance of each phase (1:2:2:4 for k=3,
 s=2), which no power spectrum shows as a spike.
 
 :func:`checkerboard_amplitude` measures the same artifacts in grey levels instead: the RMS

@@ -1,8 +1,8 @@
-"""A guided run through the notes' worked examples, checked against the notes' own numbers.
+"""The tour: the worked examples of convolution arithmetic, run and checked against their expected values.
 
 `scripts/tour.py [--section NAME]` is its command line. For each example it prints the inputs, the
-call, its output, the size the arithmetic module predicts, and ✓ or ✗ against the values the notes
-printed. It exits 1 if anything differs, so it doubles as a check. The examples live in
+call, its output, the size the arithmetic module predicts, and ✓ or ✗ against the expected
+values. It exits 1 if anything differs, so it doubles as a check. The examples live in
 ``checkerboard.notes``; this file only prints them.
 """
 
@@ -126,9 +126,9 @@ def print_example(number: str, example: notes.Example, shown: set) -> bool:
     print(show(output))
     size_text, size_ok = size_line(example, output)
     print(f"{INDENT}arithmetic  {size_text}")
-    source = f"the notes' {example.cell}" if example.cell else "the expected ones, worked out from the notes' text"
     values_ok = example.matches(output)
-    print(f"{INDENT}values      {'equal to' if values_ok else 'differ from'} {source}  {PASS if values_ok else FAIL}")
+    print(f"{INDENT}values      {'as expected' if values_ok else 'differ from the expected ones'}  "
+          f"{PASS if values_ok else FAIL}")
     if not values_ok:
         print(f"{INDENT}            expected:\n{show(example.expected)}")
     return size_ok and values_ok

@@ -68,8 +68,9 @@ def zoom(x: torch.Tensor, y: torch.Tensor, size: int = 8, scale: int = 8, max_ga
     return grid(F.interpolate((mean + gain * dev).clamp(0, 1), scale_factor=scale, mode="nearest"), nrow=len(x))
 
 
-def spectrum(err: torch.Tensor, period: int, scale: int = 6) -> torch.Tensor:
-    """Log power spectrum of each image of ``err``, centred, with the lattice bins k/period outlined.
+def spectrum(err: torch.Tensor, period: int, scale: int = 6, margin: int = 6) -> torch.Tensor:
+    """Log power spectrum of each image of ``err``, centred; cyan ticks in a dark margin above and
+    to the left point at the rows and columns of the lattice bins k/period, leaving the bins bare.
 
     The colour range is shared by all images of the grid so that they compare.
     """
@@ -77,10 +78,12 @@ def spectrum(err: torch.Tensor, period: int, scale: int = 6) -> torch.Tensor:
     lo, hi = spec.quantile(0.01), spec.max()
     img = F.interpolate(colormap((spec - lo) / (hi - lo).clamp_min(1e-6), "viridis"),
                         scale_factor=scale, mode="nearest")
+    img = F.pad(img, (margin, 0, margin, 0), value=0.15)
     cyan = torch.tensor([0.0, 1.0, 1.0])[:, None]
+    centre = lambda k: margin + k * scale + scale // 2  # pixel at the middle of bin k
     for r, c in lattice_frequencies(*spec.shape[-2:], period).tolist():
-        cell = img[:, :, r * scale:(r + 1) * scale, c * scale:(c + 1) * scale]  # a view: edits img
-        cell[:, :, 0], cell[:, :, -1], cell[..., 0], cell[..., -1] = cyan, cyan, cyan, cyan
+        img[:, :, :margin - 1, centre(c) - 1:centre(c) + 1] = cyan[..., None]  # above: the column
+        img[:, :, centre(r) - 1:centre(r) + 1, :margin - 1] = cyan[..., None]  # left: the row
     return grid(img, nrow=len(err))
 
 
@@ -116,8 +119,8 @@ def phase_variance(name: str, trials: int = 400, seed: int = 0) -> torch.Tensor:
     ``V[i, j] = mean over trials of var(y[..., i::2, j::2])``, ``y`` the layer's output (4 -> 1
     channels, default init) for a batch of N(0, 1) inputs, away from the zero-padded border. Biases
     are zeroed: they add the same variance to every phase and only dilute the ratio. A phase that
-    sums n independent taps gets n times the variance, so ``tconv`` (2x2, 2x1, 1x2, 1x1 taps) gives
-    4:2:2:1. Seeded with ``seed``; the global random state is left as it was.
+    sums n independent taps gets n times the variance, so ``tconv`` (1x1, 1x2, 2x1, 2x2 taps) gives
+    1:2:2:4. Seeded with ``seed``; the global random state is left as it was.
     """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
