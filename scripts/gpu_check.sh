@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The prepared GPU check, on the GPU machine, in the repository root (under 8 minutes on one H100):
+# The prepared GPU check, on the GPU machine, in the repository root (meant to take under 8 minutes on
+# one H100; not run yet):
 # the GPU tests, the benchmark's cuda variants (fp32, bf16, bf16+channels_last, +compile) on MNIST,
 # one default run with trainer=gpu, one CIFAR-10-subset run with data.on_device=true; every figure
 # goes into $OUT/gpu_check.md. Needs .whl/ and .gpu-data/ from scripts/gpu_prepare.sh (carried).

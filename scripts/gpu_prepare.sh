@@ -2,12 +2,10 @@
 # Run HERE (not on the GPU machine) before `scripts/gpu_check.sh`: puts what the GPU machine lacks
 # into two git-ignored folders that the device tool carries: .whl/ (wheels for its Python 3.12; its
 # image has torch and lightning but not hydra, torchmetrics, tensorboard or torchvision) and
-# .gpu-data/ (MNIST's four .gz files and the CIFAR-10 subset). See CONTRIBUTING.md, "On a GPU".
+# .gpu-data/ (MNIST's four .gz files and the CIFAR-10 subset). Both are in .gitignore. See CONTRIBUTING.md, "On a GPU".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-../shared/data}
-grep -qx "/.whl/" .git/info/exclude || echo "/.whl/" >> .git/info/exclude
-grep -qx "/.gpu-data/" .git/info/exclude || echo "/.gpu-data/" >> .git/info/exclude
 rm -rf .whl .gpu-data && mkdir -p .whl .gpu-data/MNIST/raw
 platform="--only-binary=:all: --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64"
 # torchvision 0.26 goes with the image's torch 2.11; the rest are what `pip install -e .` would add.

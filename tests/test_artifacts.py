@@ -28,7 +28,7 @@ SCALAR_TAGS = ["train/loss", "val/loss", "val/psnr", "val/ssim", "val/checkerboa
                "val/checkerboard_deficit", "val/samples_checkerboard_amplitude", "val/gradient_checkerboard"]
 
 
-def test_tconv_phase_variance_is_4_2_2_1():
+def test_tconv_phase_variance_is_1_2_2_4():
     v = visuals.phase_variance("tconv")
     ratios = (v / v.min()).flatten().sort().values
     # Taps per phase are 2x2, 2x1, 1x2, 1x1. 400 inits x 8 inputs x 16 pixels: the estimate's
@@ -86,7 +86,8 @@ def test_run_logs_every_artifact_tag(finished_run):
     assert "epoch" not in acc.Tags()["scalars"] and not any(t.startswith(("final/", "test/", "init/"))
                                                             for t in acc.Tags()["scalars"])
     saved = json.loads((out / "metrics.json").read_text())
-    assert {"val/checkerboard", "init/checkerboard"} <= set(saved)
+    assert {"val/checkerboard", "init/checkerboard", "val/gradient_checkerboard",
+            "val/samples_checkerboard_amplitude", "val/checkerboard_amplitude/period2"} <= set(saved)
     # The tconv's phases: unequal DC gains at init and after training, logged from step 0 on.
     spread = acc.Scalars("decoder/phase_gain_spread/2")
     assert spread[0].step == 0 and spread[0].value == pytest.approx(saved["init/phase_gain_spread/2"])
@@ -122,6 +123,12 @@ def test_a_real_tensorboard_serves_the_tags(finished_run):
         served_scalars = {tag for run in scalars.values() for tag in run}
         served_images = {tag for run in images.values() for tag in run}
         assert set(SCALAR_TAGS) <= served_scalars and set(IMAGE_TAGS) <= served_images
+        # The Custom Scalars tab leads with the artifact: its first category, charts matching our tags.
+        layout = json.load(urllib.request.urlopen(f"{base}/custom_scalars/layout", timeout=5))
+        first = layout["category"][0]
+        assert first["title"] == "checkerboard"
+        assert any("val/checkerboard_amplitude" in tag for chart in first["chart"]
+                   for tag in chart["multiline"]["tag"])
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -136,7 +143,7 @@ def test_strided_encoder_gradient_has_a_checkerboard_max_pooling_less():
     for downsample in ("stride", "maxpool"):
         torch.manual_seed(0)
         model = Autoencoder("upsample", downsample=downsample).eval()
-        share[downsample] = float(gradient_checkerboard(visuals.input_gradient(model, x, model.loss_fn), 4).mean())
+        share[downsample] = float(gradient_checkerboard(model.input_gradient(x), 4).mean())
     assert share["stride"] > 0.7 and share["maxpool"] < 0.6 * share["stride"], share
 
 

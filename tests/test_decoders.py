@@ -157,16 +157,37 @@ def test_pytorch_defaults_are_the_confound():
     assert scale["tconv"] > 1.5 * scale["upsample"] and scale["tconv_hold"] > 3 * scale["upsample"], scale
 
 
+def test_same_seed_same_kernel_in_every_3x3_decoder():
+    # tconv's kernel is the shared one transposed and doubled (its n is a quarter), the hold's
+    # transposed, ICNR's repeated over each group of four sub-kernels; in both layers.
+    def kernel(layer):
+        if isinstance(layer, dec.TConvHold):
+            return layer.tconv.weight.transpose(0, 1).flip(-2, -1)
+        if isinstance(layer, dec.TConv):
+            return layer.weight.transpose(0, 1).flip(-2, -1) / 2
+        if isinstance(layer, dec.PixelShuffleUp):
+            return layer.conv.weight[::4]
+        return layer.conv.weight
+
+    kernels = {}
+    for name in ("tconv", "upsample", "bilinear", "pixelshuffle", "tconv_hold"):
+        torch.manual_seed(5)
+        kernels[name] = [kernel(layer).detach() for layer in dec.upsamplers(Autoencoder(name).decoder)]
+    for name, found in kernels.items():
+        for a, b in zip(found, kernels["upsample"], strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=1e-6, msg=name)
+
+
 def test_same_seed_same_kernel_so_the_hold_starts_as_upsample():
-    # Every 3x3 x2 layer starts from one shared random draw: with the same seed, tconv_hold (zero
-    # insertion, the kernel, a 2x2 box of ones) computes exactly what upsample (nearest, the kernel)
-    # does, away from the border.
+    # Every 3x3 x2 layer starts from one shared random draw: with the same generator, tconv_hold
+    # (zero insertion, the kernel, a 2x2 box of ones) computes exactly what upsample (nearest, the
+    # kernel) does, away from the border.
     x = torch.randn(2, 5, 8, 8)
     outputs = {}
     for name in ("upsample", "tconv_hold"):
-        torch.manual_seed(0)
+        layer = dec.DecoderSpec(name=name).make(name, 5, 3, torch.Generator().manual_seed(0))
         with torch.no_grad():
-            outputs[name] = dec.DecoderSpec(name=name).make(name, 5, 3)(x)[..., 2:-2, 2:-2]
+            outputs[name] = layer(x)[..., 2:-2, 2:-2]
     torch.testing.assert_close(outputs["tconv_hold"], outputs["upsample"], rtol=0, atol=1e-5)
 
 

@@ -49,3 +49,14 @@ def test_decoders_figure_trains_every_decoder(tmp_path, monkeypatch):
     assert torch.get_num_threads() == threads  # the figure's one-thread training does not leak out
     image = mpimg.imread(path)[..., :3]
     assert image.shape[0] > image.shape[1] > 600 and image.std() > 0.1  # six rows of four panels
+
+
+def test_untrained_spectra_figure_and_bias_table(tmp_path, monkeypatch):
+    monkeypatch.setattr(figures, "SEEDS", 2)  # the figure averages 20 initialisations; 2 show the path works
+    (path,) = figures.main(["--untrained", "--out", str(tmp_path), "data=shapes", "data.num_train=128"])
+    image = mpimg.imread(path)[..., :3]
+    assert path.name == "untrained_spectra.png" and image.shape[1] > 1000 and image.std() > 0.1
+    table = figures.bias_ablation(seeds=1)
+    assert set(table) == set(figures.VARIANTS)
+    # The transposed convolutions start with a far stronger checkerboard than resize-convolution.
+    assert table["tconv"]["fan-in rule (biases 0)"] > 5 * table["upsample"]["fan-in rule (biases 0)"]

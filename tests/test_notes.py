@@ -7,15 +7,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from checkerboard import figures, notes, tour
+from checkerboard import ROOT, figures, notes, tour
 
-ROOT = Path(__file__).resolve().parents[1]
 TOUR = ROOT / "scripts" / "tour.py"
 BY_NAME = {e.name: e for e in notes.EXAMPLES}
 

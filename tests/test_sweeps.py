@@ -177,3 +177,30 @@ def test_compare_picks_the_newest_sweep_and_refuses_bad_folders(tmp_path, monkey
         with pytest.raises(SystemExit) as e:
             compare.main([str(bad)])
         assert e.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_report_statistics_and_rows_from_job_folders(tmp_path, capsys):
+    """The report's numbers, fast: job folders as runs leave them, without running any."""
+    values = {"tconv": [1.0, 2.0, 30.0], "upsample": [0.2, 0.3, 0.25]}  # heavy-tailed: one seed at 30
+    for decoder, amplitudes in values.items():
+        for seed, amplitude in enumerate(amplitudes):
+            job = tmp_path / f"{decoder}_{seed}"
+            (job / ".hydra").mkdir(parents=True)
+            (job / ".hydra" / "overrides.yaml").write_text(f"- decoder={decoder}\n- seed={seed}\n- lr=1e-3\n")
+            (job / "status.json").write_text('{"state": "finished"}')
+            (job / "metrics.json").write_text(json.dumps({
+                "decoder": decoder, "data": "shapes", "seed": seed, "params": 10, "macs": 20,
+                "val/psnr": 20.0 + seed, "val/ssim": 0.5, "images_per_second": 100.0,
+                "val/checkerboard_amplitude": amplitude, "decoder/phase_gain_spread/1": 0.9,
+                "decoder/phase_gain_spread/2": 0.1 * seed}))
+    rows = {r["decoder"]: r for r in compare.summarise(compare.find_jobs(tmp_path))}
+    tconv = rows["tconv"]
+    assert tconv["setting"] == "" and tconv["seeds_finished"] == 3  # lr is the same in every job
+    assert tconv["val/psnr"] == 21.0 and tconv["val/psnr ci95"] == pytest.approx(4.303 * 1.0 / math.sqrt(3))
+    # The median, not the mean (11): one seed's tail does not move it; the interval stays in range.
+    assert tconv["val/checkerboard_amplitude"] == 2.0
+    assert 1.0 <= tconv["val/checkerboard_amplitude lo"] <= 2.0 <= tconv["val/checkerboard_amplitude hi"] <= 30.0
+    assert tconv["decoder/phase_gain_spread/last"] == pytest.approx(0.1)  # the last x2 layer's
+    text = compare.markdown(tmp_path, list(rows.values()), compare.find_jobs(tmp_path), None,
+                            ["val/psnr", "val/checkerboard_amplitude"])
+    assert "| `tconv` | 3/3 | 10 | 20 | 21.0 ± 2.5 | 2 [" in text and "images/s |" not in text

@@ -33,7 +33,7 @@ in inductor's cache (as does a second run on the same machine).
 Peak memory: the process's peak RSS on CPU (reset per segment through /proc/self/clear_refs),
 ``torch.cuda.max_memory_allocated`` on a GPU. CPU figures on a shared machine are noisy: the
 table reports the load average and how many cores each path actually got. The timing callback
-sits in A's path (Lightning calls each of its hooks every step): about 30 us a step, charged to A.
+sits in A's path (Lightning calls each of its hooks every step): its cost is charged to A.
 
 """
 
@@ -269,9 +269,8 @@ def measure(decoder: str, variant: str, args, overrides: list[str], lightning_on
            else ["trainer.accelerator=cpu"])
     limits = [f"++trainer.limit_val_batches={args.val_batches}" if args.val_batches else None,
               f"++trainer.limit_train_batches={args.steps}" if args.steps else None]
-    # Lightning's own loop: no callbacks, no logger, and none of the ones Lightning would add itself.
-    alone = ["callbacks=none", "logger=none", "trainer.enable_progress_bar=false", "trainer.enable_checkpointing=false",
-             "trainer.enable_model_summary=false"] if lightning_only else []
+    # Lightning's own loop: no callbacks (nor the ones Lightning adds itself), no logger.
+    alone = ["callbacks=none", "logger=none", "trainer.enable_model_summary=false"] if lightning_only else []
     with tempfile.TemporaryDirectory(prefix="checkerboard-bench-") as tmp:
         cfg = compose_config(Path(tmp), [f"decoder={decoder}", *dev, *VARIANTS[variant], *overrides, *alone,
                                          f"trainer.max_epochs={epochs}", *filter(None, limits)])

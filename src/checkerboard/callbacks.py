@@ -15,12 +15,8 @@ import torch
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from checkerboard import visuals
-from checkerboard.metrics import (
-    checkerboard_amplitude,
-    checkerboard_amplitude_map,
-    checkerboard_score,
-    gradient_checkerboard,
-)
+from checkerboard.errors import check_positive
+from checkerboard.metrics import checkerboard_amplitude_map
 
 
 def sync(device: torch.device) -> None:
@@ -75,8 +71,7 @@ class FrozenHeap(L.Callback):
 
     Each training step makes a few hundred short-lived Python objects (Lightning's bookkeeping), so
     the collector runs often, and now and then its full pass walks everything alive: torch's and
-    Lightning's modules, the datasets, the model. In the benchmark's process that was about
-    0.5 ms a step of a 12 ms step on CPU. ``gc.freeze()`` at the start of training moves what
+    Lightning's modules, the datasets, the model. ``gc.freeze()`` at the start of training moves what
     exists then out of the collector's sight; ``teardown`` gives it back. When something froze
     the heap before (``python train.py`` freezes its imports at start-up), this does nothing:
     the bulk is frozen already, and a freeze it did not make is not its to undo.
@@ -109,22 +104,22 @@ class ArtifactImages(L.Callback):
     `checkerboard/zoom` (the flattest region, enlarged), `checkerboard/spectrum` (log power spectrum
     of the error, lattice frequencies marked), `checkerboard/map` (the checkerboard amplitude of
     each tile), `checkerboard/error` (|output - input|, amplified), `val/reconstructions` (inputs
-    above outputs). At validation epochs also `val/input_gradient` (d loss / d input) with the scalar
-    `val/gradient_checkerboard` (its periodic pattern's RMS as a share of its RMS), `val/samples`
-    (decoded interpolations between latents of image pairs) and the scalars
-    `val/checkerboard_samples` and `val/samples_checkerboard_amplitude` (their prominence and
-    amplitude, no target). Once per run: `decoder/overlap`. Nothing runs in the sanity check.
+    above outputs). At validation epochs also `val/input_gradient` (d loss / d input) and
+    `val/samples` (decoded interpolations between latents of image pairs); the model logs their
+    measures. Once per run: `decoder/overlap`. Nothing runs in the sanity check.
     ``seconds`` is the time spent here, to keep its cost in view.
     """
 
     def __init__(self, num_images: int = 8, every_n_epochs: int = 1):
+        check_positive("callbacks.artifact_images.num_images", num_images)
+        check_positive("callbacks.artifact_images.every_n_epochs", every_n_epochs)
         self.num_images, self.every_n_epochs, self.seconds = num_images, every_n_epochs, 0.0
 
     def _active(self, trainer) -> bool:
         return trainer.is_global_zero and trainer.logger is not None and not trainer.sanity_checking
 
     def on_fit_start(self, trainer, pl_module):
-        if self._active(trainer):
+        if self._active(trainer) and trainer.global_step == 0:  # a resumed run has it
             figure = visuals.overlap_figure(pl_module.spec, pl_module.hparams.depth)
             trainer.logger.experiment.add_figure("decoder/overlap", figure, 0)
 
@@ -155,21 +150,11 @@ class ArtifactImages(L.Callback):
         tb.add_image("checkerboard/error", visuals.error_map(x, y), step)
         tb.add_image("val/reconstructions", visuals.reconstructions(x, y), step)
         if not untrained:
-            # The gradient's own checkerboard, over up to 64 validation images (8 are too few to measure).
-            grads = visuals.input_gradient(pl_module, pl_module.on_after_batch_transfer(
-                trainer.datamodule.val[:64].to(pl_module.device)).float(), pl_module.loss_fn)
-            tb.add_image("val/input_gradient", visuals.gradient_picture(grads[: len(x)]), step)
-            trainer.logger.log_metrics({"val/gradient_checkerboard":
-                                        float(gradient_checkerboard(grads, period).mean())}, step)
+            tb.add_image("val/input_gradient", visuals.gradient_picture(pl_module.input_gradient(x)), step)
             if len(x) >= 2:  # interpolations need a pair of images
                 steps = 5
-                samples = visuals.interpolations(pl_module, x, steps).clamp(0, 1).float()
+                samples = pl_module.to_image(pl_module.interpolations(x, steps)).float()
                 tb.add_image("val/samples", visuals.grid(samples, nrow=steps, scale=2), step)
-                middle = samples.view(-1, steps, *samples.shape[1:])[:, 1:-1].flatten(0, 1)
-                score = checkerboard_score(middle, period=period).mean()
-                amplitude = checkerboard_amplitude(middle, period=period)["amplitude"].mean()
-                trainer.logger.log_metrics({"val/checkerboard_samples": float(score),
-                                            "val/samples_checkerboard_amplitude": float(amplitude)}, step)
         sync(trainer.strategy.root_device)
         self.seconds += time.perf_counter() - start
 

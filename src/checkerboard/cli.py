@@ -51,6 +51,11 @@ def main(cfg: DictConfig) -> float | None:
         print(f"\nStopped by {signal.Signals(e.signum).name} after step {e.step}; saved {e.checkpoint}.\n"
               f"Resume with:\n  {resume_command(e.checkpoint)}", file=sys.stderr)
         sys.exit(128 + e.signum)
+    except (KeyboardInterrupt, SystemExit) as e:  # stopped without the graceful stop (callbacks=none)
+        signum = signal.SIGINT if isinstance(e, KeyboardInterrupt) else signal.SIGTERM
+        set_status(out, "interrupted", error=f"{signum.name}, no checkpoint saved")
+        print(f"\nStopped by {signum.name}; no checkpoint saved.", file=sys.stderr)
+        sys.exit(128 + signum)
     except Exception as e:
         if not isinstance(e, UserError) or os.environ.get("HYDRA_FULL_ERROR") == "1":
             set_status(out, "failed", error=f"{type(e).__name__}: {e}")

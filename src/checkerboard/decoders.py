@@ -18,15 +18,15 @@ it by construction: every phase sees all the taps, so every phase has the same D
 ``1:2:2:4`` tap count is the all-ones special case of the DC gains; over random initialisations
 it shows as the per-phase output variance (``visuals.phase_variance``).
 
-Initialisation. Every x2 layer draws its weights and biases from ``U(-1/sqrt(n), 1/sqrt(n))``,
-PyTorch's rule for ``Conv2d``, with ``n`` the number of input values (channels x taps) that
-reach one output pixel, averaged over the output pixels: ``c_in k^2`` for a convolution,
+Initialisation. Every x2 layer draws its weights from ``U(-1/sqrt(n), 1/sqrt(n))``, PyTorch's
+rule for ``Conv2d``, with ``n`` the number of input values (channels x taps) that reach one
+output pixel, averaged over the output pixels: ``c_in k^2`` for a convolution,
 ``c_in k^2 / s^2`` for a stride-``s`` transposed convolution, and ``c_in k^2`` again for the
-transposed convolution under a hold, whose box adds up the ``s^2`` phases (its bias, added
-``s^2`` times, is drawn ``s^2`` times smaller). Every layer then starts at the same output
-scale, so that decoders are compared from equal starts. PyTorch's own ``ConvTranspose2d``
-default takes its fan-in from the OUTPUT channels (``c_out k^2``); ``init=torch`` keeps it, to
-show the confound.
+transposed convolution under a hold, whose box adds up the ``s^2`` phases; biases start at 0.
+Every layer then starts at the same output scale, so that decoders are compared from equal
+starts, and every 3x3 layer from the same random kernel for the same seed (``base_kernel``).
+PyTorch's own ``ConvTranspose2d`` default takes its fan-in from the OUTPUT channels
+(``c_out k^2``); ``init=torch`` keeps it, to show the confound.
 """
 
 from __future__ import annotations
@@ -45,52 +45,53 @@ from checkerboard.errors import ConfigError, check_choice
 INITS = ("fan_in", "torch")
 
 
-def _fan_in_init(weight: torch.Tensor, bias: torch.Tensor | None, n: float) -> None:
-    """Weights ``U(+-1/sqrt(n))``, biases 0."""
+def _uniform(shape, n: float, generator: torch.Generator | None) -> torch.Tensor:
+    """``U(-1/sqrt(n), 1/sqrt(n))``: PyTorch's Conv2d rule for ``n`` inputs per output."""
+    return torch.empty(shape).uniform_(-1 / math.sqrt(n), 1 / math.sqrt(n), generator=generator)
+
+
+def base_kernel(c_in: int, c_out: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(c_out, c_in, 3, 3), ``n = c_in 9``: the one random draw every 3x3 x2 layer starts from, so that
+    with the same seed ``upsample``, ``bilinear``, ``pixelshuffle`` (ICNR), ``tconv`` and
+    ``tconv_hold`` start from the same kernel, and differ only in how they upsample."""
+    return _uniform((c_out, c_in, 3, 3), c_in * 9, generator)
+
+
+def _set(weight: nn.Parameter, bias: nn.Parameter | None, value: torch.Tensor) -> None:
     with torch.no_grad():
-        weight.uniform_(-1 / math.sqrt(n), 1 / math.sqrt(n))
+        weight.copy_(value)
         if bias is not None:
             bias.zero_()
-
-
-def base_kernel(c_in: int, c_out: int) -> torch.Tensor:
-    """(c_out, c_in, 3, 3) ``U(+-1/sqrt(c_in 9))``: the one random draw every 3x3 x2 layer starts from,
-    so that with the same seed ``upsample``, ``bilinear``, ``pixelshuffle`` (ICNR), ``tconv`` and
-    ``tconv_hold`` start from the same kernel, and differ only in how they upsample."""
-    return torch.empty(c_out, c_in, 3, 3).uniform_(-1 / math.sqrt(c_in * 9), 1 / math.sqrt(c_in * 9))
 
 
 class TConv(nn.ConvTranspose2d):
     """Transposed convolution, stride 2, output twice the input: kernel 3 overlaps unevenly, 4 evenly."""
 
     def __init__(self, c_in: int, c_out: int, kernel_size: int = 3, init: str = "fan_in", bias: bool = True,
-                 hold_gain: int = 1):
+                 generator: torch.Generator | None = None, hold_gain: int = 1):
         # padding/output_padding chosen so that the output is exactly twice the input.
         super().__init__(c_in, c_out, kernel_size, stride=2, padding=1, output_padding=kernel_size % 2, bias=bias)
-        if init == "fan_in":  # each output pixel sums c_in k^2 / s^2 inputs (times a hold's s^2 phases)
-            _fan_in_init(self.weight, self.bias, c_in * kernel_size**2 / 4 * hold_gain)
-            if kernel_size == 3:  # the shared draw, as a transposed kernel, scaled to this layer's fan-in
-                with torch.no_grad():
-                    self.weight.copy_(base_kernel(c_in, c_out).transpose(0, 1).flip(-2, -1) * 2 / hold_gain**0.5)
+        if init == "fan_in":  # each output pixel sums n = c_in k^2 / s^2 inputs (times a hold's s^2 phases)
+            if kernel_size == 3:  # the shared draw as a transposed kernel, scaled from n = c_in 9 to this n
+                weight = base_kernel(c_in, c_out, generator).transpose(0, 1).flip(-2, -1) * 2 / hold_gain**0.5
+            else:
+                weight = _uniform(self.weight.shape, c_in * kernel_size**2 / 4 * hold_gain, generator)
+            _set(self.weight, self.bias, weight)
 
     def output_size(self, i: int) -> int:
         return ar.transposed_conv_output_size(i, self.kernel_size[0], 2, 1, self.output_padding[0])
 
 
 class ResizeConv(nn.Module):
-    """Resize x2 (nearest or bilinear), then a 3x3 "same" convolution: resize-convolution.
+    """Resize x2 (nearest or bilinear), then a 3x3 "same" convolution: resize-convolution."""
 
-    PyTorch's Conv2d default is already the fan-in rule (``n = c_in * 9``).
-    """
-
-    def __init__(self, c_in: int, c_out: int, mode: str = "nearest", init: str = "fan_in", bias: bool = True):
+    def __init__(self, c_in: int, c_out: int, mode: str = "nearest", init: str = "fan_in", bias: bool = True,
+                 generator: torch.Generator | None = None):
         super().__init__()
         self.mode = mode
         self.conv = nn.Conv2d(c_in, c_out, 3, padding=ar.padding_for("same", 3), bias=bias)
         if init == "fan_in":
-            _fan_in_init(self.conv.weight, self.conv.bias, c_in * 9)
-            with torch.no_grad():
-                self.conv.weight.copy_(base_kernel(c_in, c_out))
+            _set(self.conv.weight, self.conv.bias, base_kernel(c_in, c_out, generator))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         align = False if self.mode == "bilinear" else None
@@ -106,26 +107,19 @@ class PixelShuffleUp(nn.Module):
     ICNR initialisation (Aitken et al. 2017, ``icnr=True``): PixelShuffle builds output channel c
     from input channels 4c..4c+3, so giving those four the same kernel (``repeat_interleave``, not
     ``repeat``) makes the layer, at initialisation, exactly a convolution followed by a nearest
-    x2 resize: equal DC gains, no checkerboard. Each output pixel is one conv output
-    (``n = c_in * 9``), so PyTorch's default already follows the fan-in rule.
+    x2 resize: equal DC gains, no checkerboard. Each output pixel is one conv output: ``n = c_in 9``.
     """
 
-    def __init__(self, c_in: int, c_out: int, init: str = "fan_in", bias: bool = True, icnr: bool = True):
+    def __init__(self, c_in: int, c_out: int, init: str = "fan_in", bias: bool = True, icnr: bool = True,
+                 generator: torch.Generator | None = None):
         super().__init__()
         self.conv = nn.Conv2d(c_in, 4 * c_out, 3, padding=1, bias=bias)
         self.shuffle = nn.PixelShuffle(2)
-        if init == "fan_in":
-            _fan_in_init(self.conv.weight, self.conv.bias, c_in * 9)
-        if icnr:
-            base = nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)  # one kernel, shared by each group of 4
-            if init == "fan_in":
-                _fan_in_init(base.weight, base.bias, c_in * 9)
-                with torch.no_grad():
-                    base.weight.copy_(base_kernel(c_in, c_out))
-            with torch.no_grad():
-                self.conv.weight.copy_(base.weight.repeat_interleave(4, dim=0))
-                if bias:
-                    self.conv.bias.copy_(base.bias.repeat_interleave(4, dim=0))
+        if icnr:  # one kernel shared by each group of 4: the shared draw, or PyTorch's for init=torch
+            base = base_kernel(c_in, c_out, generator) if init == "fan_in" else nn.Conv2d(c_in, c_out, 3).weight
+            _set(self.conv.weight, self.conv.bias if init == "fan_in" else None, base.repeat_interleave(4, dim=0))
+        elif init == "fan_in":
+            _set(self.conv.weight, self.conv.bias, _uniform(self.conv.weight.shape, c_in * 9, generator))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.shuffle(self.conv(x))
@@ -145,9 +139,10 @@ class TConvHold(nn.Module):
     accounts for it (see the module docstring). The box is a buffer, not a parameter: never learned.
     """
 
-    def __init__(self, c_in: int, c_out: int, init: str = "fan_in", bias: bool = True):
+    def __init__(self, c_in: int, c_out: int, init: str = "fan_in", bias: bool = True,
+                 generator: torch.Generator | None = None):
         super().__init__()
-        self.tconv = TConv(c_in, c_out, 3, init=init, bias=bias, hold_gain=4)
+        self.tconv = TConv(c_in, c_out, 3, init=init, bias=bias, generator=generator, hold_gain=4)
         self.register_buffer("box", torch.ones(c_out, 1, 2, 2), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -158,7 +153,7 @@ class TConvHold(nn.Module):
         return self.tconv.output_size(i)
 
 
-#: name -> constructor(c_in, c_out, init=..., bias=..., [icnr=...]) of an x2 upsampling layer.
+#: name -> constructor(c_in, c_out, init=..., bias=..., generator=..., [icnr=...]) of an x2 upsampling layer.
 UPSAMPLERS = {
     "tconv": lambda ci, co, **kw: TConv(ci, co, 3, **kw),
     "tconv4": lambda ci, co, **kw: TConv(ci, co, 4, **kw),
@@ -231,9 +226,10 @@ class DecoderSpec:
         d["layers"] = None if self.layers is None else list(self.layers)
         return d
 
-    def make(self, name: str, c_in: int, c_out: int) -> nn.Module:
-        """One x2 layer ``name`` with this spec's options."""
-        options = {"init": self.init, "bias": self.bias, **({"icnr": self.icnr} if name == "pixelshuffle" else {})}
+    def make(self, name: str, c_in: int, c_out: int, generator: torch.Generator | None = None) -> nn.Module:
+        """One x2 layer ``name`` with this spec's options; ``generator`` draws its fan-in weights."""
+        options = {"init": self.init, "bias": self.bias, "generator": generator,
+                   **({"icnr": self.icnr} if name == "pixelshuffle" else {})}
         return UPSAMPLERS[name](c_in, c_out, **options)
 
 
@@ -266,12 +262,17 @@ def build_decoder(decoder: str | Mapping | DecoderSpec, channels: int, width: in
     spec = DecoderSpec.parse(decoder)
     names = spec.layer_names(depth)
     ws = widths(width, depth)[::-1]
+    # Layer i's weights come from a generator seeded from one draw of torch's global one, the same
+    # draw whatever the decoder: with the same seed, every 3x3 layer starts from the same kernel.
+    seed = int(torch.randint(2**62, ()))
     layers = []
     for i, c_in in enumerate(ws):
+        generator = torch.Generator().manual_seed(seed + i)
         if i + 1 < len(ws):
-            layers += [spec.make(names[i], c_in, ws[i + 1]), nn.BatchNorm2d(ws[i + 1]), nn.ReLU(inplace=True)]
+            layers += [spec.make(names[i], c_in, ws[i + 1], generator), nn.BatchNorm2d(ws[i + 1]),
+                       nn.ReLU(inplace=True)]
         else:
-            layers.append(spec.make(names[i], c_in, channels))
+            layers.append(spec.make(names[i], c_in, channels, generator))
     return nn.Sequential(*layers)
 
 

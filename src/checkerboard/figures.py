@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import io
 import logging
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -263,11 +264,9 @@ def phase_variance_figure() -> Figure:
     return fig
 
 
-# Every decoder is trained exactly so, on the built-in shapes data. Half the default images in
-# batches of 32: as many steps as the default (PSNR 19-24 dB after 3 epochs) at half the compute.
-# One CPU thread: layers this small gain little from a second, and when other work holds the second
-# core each op's barrier waits for it (2 CPU cores, busy: 2-5 s per decoder with one thread, 80-130 s
-# with two).
+# Every decoder is trained exactly so, on the built-in shapes data: half the default images in
+# batches of 32, as many steps at half the compute. One CPU thread: layers this small gain little
+# from a second, and when other work holds the second core each op's barrier waits for it.
 TRAINING = ["data=shapes", "data.num_train=2048", "data.num_test=128", "data.batch_size=32", "seed=0",
             "num_threads=1", "trainer.max_epochs=3", "trainer.accelerator=cpu",
             "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
@@ -345,6 +344,111 @@ def decoders_figure() -> Figure:
     return fig
 
 
+# --- untrained decoders: their mean spectrum, and what biases do (Pons et al. 2021) ----------------
+
+#: The x2 layers of the figures, as decoder settings: the six decoders and sub-pixel without ICNR.
+VARIANTS = {"tconv": {"name": "tconv"}, "tconv4": {"name": "tconv4"}, "upsample": {"name": "upsample"},
+            "bilinear": {"name": "bilinear"}, "pixelshuffle": {"name": "pixelshuffle"},
+            "subpixel": {"name": "pixelshuffle", "icnr": False}, "tconv_hold": {"name": "tconv_hold"}}
+DATA: list[str] = ["data=shapes"]  # the images the untrained decoders see; `figures.py ... data=...` sets it
+SEEDS = 20  # untrained models averaged per decoder
+
+
+def _images(count: int) -> torch.Tensor:
+    """``count`` validation images of ``DATA`` in [0, 1]."""
+    from hydra.utils import instantiate
+
+    from checkerboard.config import compose_config
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = instantiate(compose_config(Path(tmp), DATA).data)
+    data.prepare_data()
+    data.setup("fit")
+    return data.val[:count].float() / 255
+
+
+@torch.no_grad()
+def _untrained_outputs(decoder: dict, x: torch.Tensor, seed: int) -> torch.Tensor:
+    """The untrained model's raw output (BatchNorm on batch statistics, as its first training step sees it)."""
+    from checkerboard.model import Autoencoder
+
+    torch.manual_seed(seed)
+    model = Autoencoder(decoder, channels=x.shape[1], image_size=x.shape[-1]).train()
+    return model(x)
+
+
+@figure("untrained_spectra", group="untrained")
+def untrained_spectra_figure() -> Figure:
+    """Mean power spectrum of untrained decoders' outputs, over a batch and ``SEEDS`` initialisations."""
+    x = _images(64)
+    period = 4
+    # A Hann window: the image's border (zero padding, and the jump the DFT sees between opposite
+    # sides) would otherwise spread power over every frequency and fill the dips.
+    window = torch.hann_window(x.shape[-1], periodic=False)
+    window = window[:, None] * window[None, :]
+    mean_power = lambda y: torch.fft.fft2((y - y.mean(dim=(2, 3), keepdim=True)) * window).abs().square().mean(
+        dim=(0, 1))
+    spectra = {"input images": mean_power(x)}
+    for label, decoder in VARIANTS.items():
+        spectra[label] = torch.stack([mean_power(_untrained_outputs(decoder, x, s)) for s in range(SEEDS)]).mean(0)
+    size = x.shape[-1]
+    shifted = {k: torch.fft.fftshift(v / v.sum()) for k, v in spectra.items()}  # each as a share of its power
+    logs = {k: v.clamp_min(1e-9).log10() for k, v in shifted.items()}
+    for v in logs.values():
+        v[size // 2, size // 2] = float("nan")  # the mean, removed
+    lo = min(float(v.nan_to_num(0).quantile(0.02)) for v in logs.values())
+    hi = max(float(v.nan_to_num(-99).max()) for v in logs.values())
+    fig = plt.figure(figsize=(14, 6.6))
+    grid = fig.add_gridspec(2, len(logs), height_ratios=[1, 1.05])
+    lattice = [size // 2 + k * size // period for k in range(-period // 2, period // 2)]
+    for i, (label, value) in enumerate(logs.items()):
+        ax = fig.add_subplot(grid[0, i])
+        ax.imshow(value, cmap="viridis", vmin=lo, vmax=hi, interpolation="nearest")
+        ax.set_xticks(lattice, [""] * len(lattice))
+        ax.set_yticks(lattice, [""] * len(lattice))
+        ax.tick_params(color="cyan", length=4, width=1.5)
+        ax.set_title(label, fontsize=10)
+    ax = fig.add_subplot(grid[1, :])
+    freqs = (torch.arange(size) - size // 2) / size
+    for label, value in logs.items():
+        row = value[size // 2]  # the horizontal frequencies, vertical frequency 0
+        style = dict(color="black", lw=2.2) if label == "input images" else dict(lw=1.3)
+        ax.plot(freqs, row, marker=".", label=label, **style)
+    for k in range(-period // 2, period // 2 + 1):
+        ax.axvline(k / period, color="cyan", lw=1, zorder=0)
+    ax.set_xlabel(f"horizontal frequency (cycles per pixel); cyan: the lattice k/{period}")
+    ax.set_ylabel("log10 share of the power")
+    ax.legend(fontsize=8, ncol=4)
+    ax.grid(alpha=0.3)
+    fig.suptitle(f"Untrained decoders: mean power spectrum of the output (Hann window) over 64 validation images "
+                 f"and {SEEDS} initialisations, each as a share of its own power\ntop: 2D, centred, ticks at the "
+                 f"lattice k/{period}; bottom: its middle row (vertical frequency 0). Images: {' '.join(DATA)}",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def bias_ablation(seeds: int = SEEDS) -> dict[str, dict[str, float]]:
+    """Median over ``seeds`` of the untrained model's checkerboard amplitude (grey levels) per decoder,
+    with PyTorch's default initialisation with and without the x2 layers' biases, and the fan-in rule."""
+    from checkerboard.model import Autoencoder
+
+    x = (_images(256) * 255).to(torch.uint8)
+    settings = {"fan-in rule (biases 0)": {}, "torch, biases": {"init": "torch"},
+                "torch, no biases": {"init": "torch", "bias": False}}
+    table = {}
+    for label, decoder in VARIANTS.items():
+        table[label] = {}
+        for setting, extra in settings.items():
+            values = []
+            for seed in range(seeds):
+                torch.manual_seed(seed)
+                model = Autoencoder({**decoder, **extra}, channels=x.shape[1], image_size=x.shape[-1])
+                values.append(model.measure_checkerboard(x, batch_stats=True)["checkerboard_amplitude"])
+            table[label][setting] = statistics.median(values)
+    return table
+
+
 # --- command line ----------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> list[Path]:
@@ -352,7 +456,17 @@ def main(argv: list[str] | None = None) -> list[Path]:
     for group, names in GROUPS.items():
         parser.add_argument(f"--{group}", action="store_true", help=f"draw {', '.join(names)}")
     parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "figures", help="where the PNGs go")
+    parser.add_argument("--bias-table", action="store_true",
+                        help="print the untrained amplitude with and without biases (Pons et al.)")
+    parser.add_argument("data", nargs="*", default=["data=shapes"],
+                        help="train.py data overrides for the figures of untrained decoders, e.g. data=folder "
+                             "data.root=PATH")
     args = parser.parse_args(argv)
+    DATA[:] = args.data
+    if args.bias_table:
+        for label, row in bias_ablation().items():
+            print(f"{label:<13} " + "  ".join(f"{k}: {v:6.2f}" for k, v in row.items()))
+        return []
     chosen = [name for group, names in GROUPS.items() if getattr(args, group) for name in names]
     args.out.mkdir(parents=True, exist_ok=True)
     written = []

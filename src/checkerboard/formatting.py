@@ -59,9 +59,12 @@ def summary(metrics: dict, out) -> str:
         if amp < 0.3:
             lines.append(f"  {m['decoder']} leaves no measurable checkerboard: {amp:.2f} grey levels RMS{was}.")
         else:
-            lines.append(f"  {m['decoder']} leaves a checkerboard of {amp:.1f} grey levels RMS{parts}{was}; "
-                         f"look at checkerboard/zoom. (A 1 % pattern, 2.6 grey levels peak to peak, is about 1.)")
+            look = "; look at checkerboard/zoom" if "tensorboard" in m else ""
+            lines.append(f"  {m['decoder']} leaves a checkerboard of {amp:.1f} grey levels RMS{parts}{was}{look}. "
+                         f"(A 1 % pattern, 2.6 grey levels peak to peak, is about 1.)")
     if "resumed_from" in m:
         lines.append(f"  resumed from {m['resumed_from']}")
-    lines += [f"run folder: {out}", f"look at it:  {tensorboard_command(m.get('tensorboard', out))}"]
+    lines.append(f"run folder: {out}")
+    if "tensorboard" in m:
+        lines.append(f"look at it:  {tensorboard_command(m['tensorboard'])}")
     return "\n".join(lines)

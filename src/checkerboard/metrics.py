@@ -67,10 +67,9 @@ __all__ = [
 
 # Edge scale of the weight w: a pixel whose pattern-free surroundings change by 10 % of the image
 # range per pixel counts half. A ramp across a whole 32 px image (3 %/px) keeps 0.9; on an
-# anti-aliased step of the full range the weight falls to 0.07 (P = 2) or 0.14 (P = 4). Measured
-# with a 1 % period-2 pattern against its target, 128 images: on the shapes data the weakest image
-# scores -0.9 unweighted, 0.6 at 0.2, 3.2 at 0.1, 8.5 at 0.05; on CIFAR-10, whose textures a small
-# scale weighs down with the edges, the mean is 9.6 unweighted, 10.2 at 0.2, 7.9 at 0.1, 6.9 at 0.05.
+# anti-aliased step of the full range the weight falls to 0.07 (P = 2) or 0.14 (P = 4). Smaller
+# scales weigh textures down with the edges, larger ones let edges pass for patterns (the property
+# tests in tests/test_metrics.py hold at 0.1).
 EDGE = 0.1
 
 

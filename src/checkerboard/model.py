@@ -25,7 +25,14 @@ from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMe
 
 from checkerboard import decoders as dec
 from checkerboard.errors import DivergenceError, SizeError, check_choice, check_positive
-from checkerboard.metrics import CheckerboardAmplitude, CheckerboardScore, min_image_size
+from checkerboard.metrics import (
+    CheckerboardAmplitude,
+    CheckerboardScore,
+    checkerboard_amplitude,
+    checkerboard_score,
+    gradient_checkerboard,
+    min_image_size,
+)
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}
 
@@ -115,10 +122,11 @@ class Autoencoder(L.LightningModule):
         """Output as an image in [0, 1], for metrics and pictures. ``batch_stats``: BatchNorm on the
         batch's statistics, as in training, on a copy of the layers (the model's running statistics
         stay as they are): how the untrained model is measured."""
-        if batch_stats:
-            net = copy.deepcopy(nn.Sequential(self.encoder, self.decoder)).train()
-            return self.to_image(net(x))
-        return self.to_image(self(x))
+        return self.to_image(self._untrained_copy()(x) if batch_stats else self(x))
+
+    def _untrained_copy(self) -> nn.Module:
+        """Encoder and decoder copied, in train mode: BatchNorm on batch statistics, the model untouched."""
+        return copy.deepcopy(nn.Sequential(self.encoder, self.decoder)).train()
 
     def to_image(self, y: torch.Tensor) -> torch.Tensor:
         """The raw output as an image in [0, 1] (logits under ``loss=bce``)."""
@@ -136,11 +144,16 @@ class Autoencoder(L.LightningModule):
         # Lightning writes train/loss every log_every_n_steps steps and drops what is logged in
         # between; logging only on those steps saves its bookkeeping. Those steps read the loss on
         # the host anyway, so divergence is checked there too: no GPU sync on the other steps.
-        every = self.trainer.log_every_n_steps
-        if self.trainer.fast_dev_run or (every and (self.global_step + 1) % every == 0):
+        every = self.trainer.log_every_n_steps or 50  # 0 turns Lightning's logging off, not this check
+        if self.trainer.fast_dev_run or (self.global_step + 1) % every == 0:
             self.check_finite(loss)
-            self.log("train/loss", loss, prog_bar=True)
+            self.log("train/loss", loss, prog_bar=True, logger=bool(self.trainer.log_every_n_steps))
         return loss
+
+    def on_train_epoch_end(self) -> None:
+        """Once an epoch, before validation: weights gone non-finite between two checked steps."""
+        if not all(torch.isfinite(p).all() for p in self.parameters()):
+            self.check_finite(torch.tensor(float("nan")))
 
     def check_finite(self, loss: torch.Tensor) -> None:
         """Stop at once on a non-finite loss: NaN weights cannot recover, and would draw NaN pictures."""
@@ -178,8 +191,40 @@ class Autoencoder(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         self._log_amplitude("val", self.val_metrics["amplitude"])
-        if not self.trainer.sanity_checking:
-            self.log_dict(self.phase_gain_spreads())
+        if self.trainer.sanity_checking:
+            return
+        self.log_dict(self.phase_gain_spreads())
+        # What no target pins down: the input gradient's pattern (over 64 images: 8 are too few),
+        # and decodes of latents no image produced (the middle of interpolations between pairs).
+        x = self.on_after_batch_transfer(self.trainer.datamodule.val[:64].to(self.device)).float()
+        self.log("val/gradient_checkerboard", gradient_checkerboard(self.input_gradient(x), self.period).mean(),
+                 sync_dist=True)
+        if len(x) >= 2:  # interpolations need a pair of images
+            steps = 5
+            samples = self.to_image(self.interpolations(x[:8], steps)).float()
+            middle = samples.view(-1, steps, *samples.shape[1:])[:, 1:-1].flatten(0, 1)
+            self.log_dict({"val/checkerboard_samples": checkerboard_score(middle, period=self.period).mean(),
+                           "val/samples_checkerboard_amplitude":
+                               checkerboard_amplitude(middle, period=self.period)["amplitude"].mean()},
+                          sync_dist=True)
+
+    def input_gradient(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) gradient of the loss with respect to the input image, through the encoder
+        (target fixed). The backward pass of a stride-2 convolution is a transposed convolution, so
+        the gradient that reaches the image can have a checkerboard of its own."""
+        x = x.detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            (grad,) = torch.autograd.grad(self.loss_fn(self(x), x.detach()), x)
+        return grad
+
+    def interpolations(self, x: torch.Tensor, steps: int = 5) -> torch.Tensor:
+        """Raw decodes of latents between pairs of images: (N//2 pairs) x ``steps``, ends included,
+        row by row. The middle ones come from latents no training image produced."""
+        a, b = x[0::2], x[1::2]
+        n = min(len(a), len(b))
+        za, zb = self.encoder(a[:n]), self.encoder(b[:n])
+        t = torch.linspace(0, 1, steps, device=x.device)[None, :, None, None, None]
+        return self.decoder(((1 - t) * za[:, None] + t * zb[:, None]).flatten(0, 1))
 
     def phase_gain_spreads(self) -> dict[str, float]:
         """``decoder/phase_gain_spread/<k>`` of each x2 layer k (1 = first): see `decoders.phase_gain_spread`."""
@@ -203,12 +248,13 @@ class Autoencoder(L.LightningModule):
         the model's running statistics stay as they are); otherwise eval mode."""
         was_training = self.training
         self.eval()
+        net = self._untrained_copy() if batch_stats else self
         psnr = PeakSignalNoiseRatio(data_range=1.0).to(self.device)
         score, amplitude = CheckerboardScore(self.period).to(self.device), CheckerboardAmplitude(self.period)
         amplitude = amplitude.to(self.device)
         for i in range(0, len(images), chunk):
             x = self.on_after_batch_transfer(images[i:i + chunk].to(self.device)).float()
-            y = self.reconstruct(x, batch_stats).float()
+            y = self.to_image(net(x)).float()
             for metric in (psnr, score, amplitude):
                 metric.update(y, x)
         self.train(was_training)
@@ -220,7 +266,7 @@ class Autoencoder(L.LightningModule):
 
         With BatchNorm on batch statistics, as the first training step sees the model: with the
         fresh running statistics (mean 0, variance 1) the untrained layers' activations would pass
-        unnormalised and the output would be about 20 times smaller than in training.
+        unnormalised, and the output would be far smaller than in training.
         """
         if not self.init_metrics:  # a resumed run has them from its checkpoint
             measured = self.measure_checkerboard(self.trainer.datamodule.val, batch_stats=True)
@@ -255,7 +301,11 @@ class Autoencoder(L.LightningModule):
     def architecture(self) -> dict:
         """What a checkpoint must match to be resumed into this model."""
         keys = ("channels", "image_size", "width", "depth", "downsample")
-        return {"decoder": self.spec.label, **{k: self.hparams[k] for k in keys}}
+        # A schedule's length is fixed by the run that saved it (resuming with more epochs would
+        # restart the cosine's rise).
+        schedule = getattr(self.scheduler_factory, "keywords", {}).get("T_max")
+        return {"decoder": self.spec.label, **{k: self.hparams[k] for k in keys},
+                **({"scheduler.T_max (trainer.max_epochs)": schedule} if schedule is not None else {})}
 
     def describe(self) -> dict:
         """The decoder, the parameter count and the multiply-accumulates for one image's forward pass

@@ -37,28 +37,35 @@ import numpy as np  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from checkerboard.formatting import with_interval, with_range  # noqa: E402
+from checkerboard.formatting import tensorboard_command, with_interval, with_range  # noqa: E402
 
 #: Mean and t-interval: roughly normal over seeds.
 MEANS = ["images_per_second", "val/psnr", "val/ssim"]
 #: Median and bootstrap interval: heavy-tailed over seeds.
-MEDIANS = ["val/checkerboard_amplitude", "init/checkerboard_amplitude", "val/checkerboard",
-           "init/checkerboard", "decoder/phase_gain_spread/last", "init/phase_gain_spread/last"]
+MEDIANS = ["val/checkerboard_amplitude", "init/checkerboard_amplitude", "val/checkerboard_amplitude/period2",
+           "val/checkerboard_amplitude/finer", "val/checkerboard_deficit", "val/checkerboard", "init/checkerboard",
+           "decoder/phase_gain_spread/last", "init/phase_gain_spread/last", "val/gradient_checkerboard",
+           "val/samples_checkerboard_amplitude"]
 METRICS = MEANS + MEDIANS
 HEADINGS = {"images_per_second": "images/s", "val/checkerboard_amplitude": "amplitude (grey levels)",
-            "init/checkerboard_amplitude": "amplitude at init", "val/checkerboard": "prominence",
-            "init/checkerboard": "prominence at init", "decoder/phase_gain_spread/last": "phase-gain spread",
-            "init/phase_gain_spread/last": "spread at init"}
+            "init/checkerboard_amplitude": "amplitude at init", "val/checkerboard_amplitude/period2": "period 2",
+            "val/checkerboard_amplitude/finer": "finer", "val/checkerboard_deficit": "deficit",
+            "val/checkerboard": "prominence", "init/checkerboard": "prominence at init",
+            "decoder/phase_gain_spread/last": "phase-gain spread", "init/phase_gain_spread/last": "spread at init",
+            "val/gradient_checkerboard": "gradient pattern share",
+            "val/samples_checkerboard_amplitude": "interpolations' amplitude"}
 IMAGES = {"val/reconstructions": "reconstructions (inputs above outputs)",
           "checkerboard/zoom": "flattest region, enlarged (inputs above outputs)",
-          "checkerboard/spectrum": "log power spectrum of the error (lattice bins k/P outlined)"}
+          "checkerboard/spectrum": "log power spectrum of the error (ticks: lattice bins k/P)"}
 # t(0.975, df) for df = 1..30; past 30, z + (z^3 + z) / (4 df) is within 0.003 of it.
 T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
         2.052, 2.048, 2.045, 2.042]
-# Overrides that never define a row: the seed axis, and settings of how a job runs, not what it is.
-NOT_A_SETTING = ("seed", "hydra", "num_threads", "paths", "trainer.enable_progress_bar", "data.download",
-                 "decoder", "data", "experiment")
+# Overrides that never define a row: the seed axis, settings of how a job runs rather than what it
+# is, and the decoder and data, which have columns of their own.
+NOT_A_SETTING = {"seed", "num_threads", "trainer.enable_progress_bar", "data.download", "paths.data_dir",
+                 "decoder", "data", "experiment"}
+NOT_A_SETTING_PREFIXES = ("hydra.", "decoder.", "callbacks.")
 
 
 def t975(df: int) -> float:
@@ -147,7 +154,7 @@ def _settings(jobs: list[dict]) -> None:
     for job in jobs:
         pairs = (o.lstrip("+~").split("=", 1) for o in job.get("overrides", []))
         parsed.append({k: v for k, *rest in pairs for v in [rest[0] if rest else ""]
-                       if not k.startswith(NOT_A_SETTING)})
+                       if k not in NOT_A_SETTING and not k.startswith(NOT_A_SETTING_PREFIXES)})
     known = [p for job, p in zip(jobs, parsed) if "overrides" in job]  # a folder without config tells nothing
     keys = sorted({k for p in known for k in p})
     varying = [k for k in keys if len({p.get(k) for p in known}) > 1]
@@ -197,10 +204,11 @@ def cell(row: dict, key: str) -> str:
     return with_range(row[key], row[key + " lo"], row[key + " hi"])
 
 
-def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | None) -> str:
+def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | None,
+             measures: list[str] | None = None) -> str:
     several = len({r["data"] for r in rows}) > 1
     settings = any(r["setting"] for r in rows)
-    shown = [k for k in METRICS if any(math.isfinite(r[k]) for r in rows)]  # measures these runs have
+    shown = [k for k in measures or METRICS if any(math.isfinite(r[k]) for r in rows)]  # what these runs have
     head = ((["data"] if several else []) + ["decoder"] + (["setting"] if settings else [])
             + ["seeds done", "params", "MACs/image"] + [HEADINGS.get(k, k) for k in shown])
     lines = [f"# Decoder comparison: {sweep}", ""]
@@ -248,7 +256,9 @@ def events(job: dict) -> dict:
     from tensorboard.backend.event_processing.event_accumulator import IMAGES, SCALARS, EventAccumulator
 
     if "events" not in job:
-        folder, job["events"] = job["dir"] / "tensorboard", {}
+        # A resumed run writes into the run it resumed (metrics.json says where).
+        folder = Path((job.get("metrics") or {}).get("tensorboard") or job["dir"]) / "tensorboard"
+        job["events"] = {}
         if folder.is_dir():
             acc = EventAccumulator(str(folder), size_guidance={SCALARS: 0, IMAGES: 0}).Reload()
             job["events"] = {t: acc.Scalars(t) for t in acc.Tags()["scalars"]}
@@ -352,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python scripts/compare.py", description=__doc__.split("\n")[0])
     parser.add_argument("sweep", nargs="?", type=Path,
                         help="a sweep folder (default: the newest under outputs/multirun/)")
+    parser.add_argument("--measures", nargs="+", choices=METRICS, metavar="KEY",
+                        help=f"the columns of comparison.md (default: every one the runs have): {', '.join(METRICS)}")
     args = parser.parse_args(argv)
     sweep = args.sweep or newest_sweep(Path("outputs/multirun"))
     if sweep is None:
@@ -364,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{sweep} holds no jobs (no subfolder with .hydra/config.yaml or status.json)")
     rows = summarise(jobs)
     several = len({r["data"] for r in rows}) > 1
-    text = markdown(sweep, rows, jobs, expected_jobs(sweep))
+    text = markdown(sweep, rows, jobs, expected_jobs(sweep), args.measures)
     print(text)
     (sweep / "comparison.md").write_text(text)
     write_csv(sweep / "comparison.csv", rows)
@@ -373,5 +385,5 @@ def main(argv: list[str] | None = None) -> int:
         plot_comparison(sweep / "comparison.png", rows, several)
         plot_curves(sweep / "curves.png", rows, several)
         written += ["comparison.png", "curves.png"]
-    print(f"wrote {', '.join(written)} in {sweep}\nall jobs side by side:  tensorboard --logdir {sweep}")
+    print(f"wrote {', '.join(written)} in {sweep}\nall jobs side by side:  {tensorboard_command(sweep)}")
     return 0

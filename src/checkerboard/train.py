@@ -23,19 +23,21 @@ from checkerboard.config import instantiate, instantiate_callbacks, instantiate_
 from checkerboard.formatting import summary
 from checkerboard.runfolder import check_checkpoint, set_status, write_json
 
-# Lightning's notes on our deliberate choices (a plain iterable of batches, the module's own
-# on_after_batch_transfer, no DataLoader workers) say nothing a user can act on; nor do its advert
-# for a cloud logger and its echo of the SIGTERM our Ctrl-C handler sends (we print what happens).
-warnings.filterwarnings("ignore", message=".*(on_after_batch_transfer|num_workers|LeafSpec|isinstance.treespec).*")
+
+def quiet_lightning() -> None:
+    """Lightning's notes on our deliberate choices (a plain iterable of batches, the module's own
+    on_after_batch_transfer, no DataLoader workers) say nothing a user can act on; nor do its advert
+    for a cloud logger and its echo of the SIGTERM our Ctrl-C handler sends (we print what happens)."""
+    warnings.filterwarnings("ignore", message=".*(on_after_batch_transfer|num_workers|LeafSpec|isinstance.treespec).*")
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.trainer.connectors.signal_connector"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _Quiet) for f in logger.filters):
+            logger.addFilter(_Quiet())
 
 
 class _Quiet(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return not any(text in record.getMessage() for text in ("litlogger", "Received SIGTERM"))
-
-
-for _name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.trainer.connectors.signal_connector"):
-    logging.getLogger(_name).addFilter(_Quiet())
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Run:
 
 def build(cfg: DictConfig) -> Run:
     """Validate the config, load the data, build the model, the logger, the callbacks and the trainer."""
+    quiet_lightning()
     validate(cfg)
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)

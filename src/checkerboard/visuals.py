@@ -137,7 +137,7 @@ def phase_variance(name: str, trials: int = 400, seed: int = 0) -> torch.Tensor:
 
 
 def overlap_figure(decoder: str | dec.DecoderSpec, depth: int):
-    """``overlap_counts`` of one period of the central region as a matplotlib figure: each cell
+    """``overlap_counts`` of two periods of the central region as a matplotlib figure: each cell
     with its count, and a colour bar (the counts are the scale)."""
     import matplotlib.pyplot as plt
 
@@ -163,29 +163,6 @@ def signed(values: torch.Tensor) -> torch.Tensor:
     return 0.5 + 0.5 * values / m
 
 
-def input_gradient(model: nn.Module, x: torch.Tensor, loss_fn) -> torch.Tensor:
-    """(N, C, H, W) gradient of the loss with respect to the input image, through the encoder
-    (target fixed). The backward pass of a stride-2 convolution is a transposed convolution, so the
-    gradient that reaches the image can have a checkerboard of its own."""
-    x = x.detach().clone().requires_grad_(True)
-    with torch.enable_grad():
-        (grad,) = torch.autograd.grad(loss_fn(model(x), x.detach()), x)
-    return grad
-
-
 def gradient_picture(grad: torch.Tensor) -> torch.Tensor:
     """Input gradients, channel mean, grey = 0, each image scaled by its own largest value."""
     return grid(signed(grad.mean(dim=1, keepdim=True)).expand(-1, 3, -1, -1), nrow=len(grad), scale=2)
-
-
-def interpolations(model, x: torch.Tensor, steps: int = 5) -> torch.Tensor:
-    """Decode latents between pairs of images: (N//2 pairs) x ``steps`` images, ends included.
-
-    The middle ones come from latents no training image produced, where artifacts show most.
-    """
-    a, b = x[0::2], x[1::2]
-    n = min(len(a), len(b))
-    za, zb = model.encoder(a[:n]), model.encoder(b[:n])
-    t = torch.linspace(0, 1, steps, device=x.device)[None, :, None, None, None]
-    z = (1 - t) * za[:, None] + t * zb[:, None]
-    return model.decoder(z.flatten(0, 1))  # (n * steps, C, H, W), row by row
