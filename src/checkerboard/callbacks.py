@@ -1,7 +1,9 @@
-"""Side work of a run, as Lightning callbacks: throughput, TensorBoard pictures, graceful stops, GC."""
+"""Side work of a run, as Lightning callbacks: throughput, TensorBoard pictures, graceful stops, GC;
+and the trainer's no-op profiler."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import signal
@@ -12,11 +14,24 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from lightning.pytorch.profilers import PassThroughProfiler
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from checkerboard import visuals
 from checkerboard.errors import check_positive
 from checkerboard.metrics import checkerboard_amplitude_map
+from checkerboard.tensorboard import add_png
+
+
+class NoProfiler(PassThroughProfiler):
+    """Lightning's pass-through profiler without its cost: Lightning opens a profiling context around
+    every hook of every callback, every step, and the pass-through profiler's context is a fresh
+    generator each time; this one hands back one reusable context that does nothing."""
+
+    _nothing = contextlib.nullcontext()
+
+    def profile(self, action_name: str) -> contextlib.AbstractContextManager:
+        return self._nothing
 
 
 def sync(device: torch.device) -> None:
@@ -143,18 +158,18 @@ class ArtifactImages(L.Callback):
         x = pl_module.on_after_batch_transfer(trainer.datamodule.val[: self.num_images].to(pl_module.device))
         y = pl_module.reconstruct(x, batch_stats=untrained).float()
         x = x.float()
-        tb.add_image("checkerboard/zoom", visuals.zoom(x, y), step)
-        tb.add_image("checkerboard/spectrum", visuals.spectrum(y - x, period), step)
-        tb.add_image("checkerboard/map", visuals.amplitude_map(checkerboard_amplitude_map(y, x, period),
-                                                               x.shape[-1]), step)
-        tb.add_image("checkerboard/error", visuals.error_map(x, y), step)
-        tb.add_image("val/reconstructions", visuals.reconstructions(x, y), step)
+        add_png(tb, "checkerboard/zoom", visuals.zoom(x, y), step)
+        add_png(tb, "checkerboard/spectrum", visuals.spectrum(y - x, period), step)
+        add_png(tb, "checkerboard/map", visuals.amplitude_map(checkerboard_amplitude_map(y, x, period), x.shape[-1]),
+                step)
+        add_png(tb, "checkerboard/error", visuals.error_map(x, y), step)
+        add_png(tb, "val/reconstructions", visuals.reconstructions(x, y), step)
         if not untrained:
-            tb.add_image("val/input_gradient", visuals.gradient_picture(pl_module.input_gradient(x)), step)
+            add_png(tb, "val/input_gradient", visuals.gradient_picture(pl_module.input_gradient(x)), step)
             if len(x) >= 2:  # interpolations need a pair of images
                 steps = 5
                 samples = pl_module.to_image(pl_module.interpolations(x, steps)).float()
-                tb.add_image("val/samples", visuals.grid(samples, nrow=steps, scale=2), step)
+                add_png(tb, "val/samples", visuals.grid(samples, nrow=steps, scale=2), step)
         sync(trainer.strategy.root_device)
         self.seconds += time.perf_counter() - start
 

@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+import io
+
+import torch
 from lightning.fabric.utilities.logger import _flatten_dict
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
@@ -56,3 +59,18 @@ class TensorBoard(TensorBoardLogger):
         writer = self.experiment._get_file_writer()
         for summary in hparams(params, metrics):
             writer.add_summary(summary, step)
+
+
+def add_png(writer, tag: str, image: torch.Tensor, step: int) -> None:
+    """``SummaryWriter.add_image`` for a (3, H, W) image in [0, 1], encoded at zlib level 1: about a
+    tenth of the encoding time of add_image's default level for files about a fifth larger, which
+    matters when pictures are drawn every epoch of a short one."""
+    from PIL import Image
+    from tensorboard.compat.proto.summary_pb2 import Summary
+
+    array = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    png = io.BytesIO()
+    Image.fromarray(array).save(png, format="PNG", compress_level=1)
+    picture = Summary.Image(height=array.shape[0], width=array.shape[1], colorspace=3,
+                            encoded_image_string=png.getvalue())
+    writer._get_file_writer().add_summary(Summary(value=[Summary.Value(tag=tag, image=picture)]), step)

@@ -7,6 +7,7 @@ and `train()` in-process with a config from `checkerboard.config.compose_config`
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
@@ -70,6 +72,11 @@ def build(cfg: DictConfig) -> Run:
     if cfg.ckpt_path is not None:
         check_checkpoint(str(cfg.ckpt_path), model.architecture())
     trainer = instantiate(cfg.trainer, logger=instantiate_logger(cfg) or False, callbacks=instantiate_callbacks(cfg))
+    if isinstance(trainer.accelerator, CPUAccelerator):
+        # Lightning sets PYTORCH_NVML_BASED_CUDA_CHECK=1 so that looking for a GPU cannot spoil forked
+        # workers; with a CUDA build of torch and no GPU, torch then opens NVML anew at every optimizer
+        # step (Adam asks whether CUDA is available). A run on the CPU has no CUDA to spoil.
+        os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
     return Run(cfg, Path(cfg.paths.output_dir), datamodule, model, trainer)
 
 

@@ -68,7 +68,7 @@ def zoom(x: torch.Tensor, y: torch.Tensor, size: int = 8, scale: int = 8, max_ga
     return grid(F.interpolate((mean + gain * dev).clamp(0, 1), scale_factor=scale, mode="nearest"), nrow=len(x))
 
 
-def spectrum(err: torch.Tensor, period: int, scale: int = 6, margin: int = 6) -> torch.Tensor:
+def spectrum(err: torch.Tensor, period: int, scale: int = 3, margin: int = 4) -> torch.Tensor:
     """Log power spectrum of each image of ``err``, centred; cyan ticks in a dark margin above and
     to the left point at the rows and columns of the lattice bins k/period, leaving the bins bare.
 
