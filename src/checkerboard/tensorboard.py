@@ -68,9 +68,12 @@ def add_png(writer, tag: str, image: torch.Tensor, step: int) -> None:
     from PIL import Image
     from tensorboard.compat.proto.summary_pb2 import Summary
 
+    file_writer = writer._get_file_writer()
+    if file_writer is None:  # Lightning's DummyLogger (fast_dev_run) writes nothing
+        return
     array = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
     png = io.BytesIO()
     Image.fromarray(array).save(png, format="PNG", compress_level=1)
     picture = Summary.Image(height=array.shape[0], width=array.shape[1], colorspace=3,
                             encoded_image_string=png.getvalue())
-    writer._get_file_writer().add_summary(Summary(value=[Summary.Value(tag=tag, image=picture)]), step)
+    file_writer.add_summary(Summary(value=[Summary.Value(tag=tag, image=picture)]), step)
