@@ -4,7 +4,8 @@
 - comparison.md / comparison.csv: one row per decoder (and dataset, and any other setting the sweep
   varies besides the seed), with parameters, multiply-accumulates, the number of seeds that
   finished and, over those seeds:
-  - images/s, val/psnr, val/ssim: mean and the 95% t-interval half-width t(0.975, n-1) s / sqrt(n);
+  - images/s, val/psnr, val/ssim and how much val/psnr still rose over the last fifth of the run
+    (from its TensorBoard curve): mean and the 95% t-interval half-width t(0.975, n-1) s / sqrt(n);
   - the artifact measures (checkerboard amplitude, prominence score, phase-gain spread, at init and
     at the end): median and a 95% percentile-bootstrap interval of the median (2,000 resamples,
     fixed seed), because they are heavy-tailed: one seed can be ten times another.
@@ -40,14 +41,15 @@ from PIL import Image  # noqa: E402
 from checkerboard.formatting import tensorboard_command, with_interval, with_range  # noqa: E402
 
 #: Mean and t-interval: roughly normal over seeds.
-MEANS = ["images_per_second", "val/psnr", "val/ssim"]
+MEANS = ["images_per_second", "val/psnr", "val/ssim", "val/psnr_gain_last_fifth"]
 #: Median and bootstrap interval: heavy-tailed over seeds.
 MEDIANS = ["val/checkerboard_amplitude", "init/checkerboard_amplitude", "val/checkerboard_amplitude/period2",
            "val/checkerboard_amplitude/finer", "val/checkerboard_deficit", "val/checkerboard", "init/checkerboard",
            "decoder/phase_gain_spread/last", "init/phase_gain_spread/last", "val/gradient_checkerboard",
            "val/samples_checkerboard_amplitude"]
 METRICS = MEANS + MEDIANS
-HEADINGS = {"images_per_second": "images/s", "val/checkerboard_amplitude": "amplitude (grey levels)",
+HEADINGS = {"images_per_second": "images/s", "val/psnr_gain_last_fifth": "PSNR gain, last fifth (dB)",
+            "val/checkerboard_amplitude": "amplitude (grey levels)",
             "init/checkerboard_amplitude": "amplitude at init", "val/checkerboard_amplitude/period2": "period 2",
             "val/checkerboard_amplitude/finer": "finer", "val/checkerboard_deficit": "deficit",
             "val/checkerboard": "prominence", "init/checkerboard": "prominence at init",
@@ -132,6 +134,7 @@ def find_jobs(sweep: Path) -> list[dict]:
         if (d / "metrics.json").is_file() and job["state"] in ("finished", "no status"):
             job["metrics"] = m = _last_layer(json.loads((d / "metrics.json").read_text()))
             job["state"], job["decoder"], job["data"] = "finished", m["decoder"], m["data"]
+            m["val/psnr_gain_last_fifth"] = psnr_gain_last_fifth(job)
         jobs.append(job)
     _settings(jobs)
     return jobs
@@ -251,23 +254,33 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows([["" if r[k] is None else r[k] for k in keys] for r in rows])
 
 
-def events(job: dict) -> dict:
-    """The job's TensorBoard scalars and images, all of them (size_guidance 0: no sampling)."""
+def events(job: dict, kind: str = "scalars") -> dict:
+    """The job's TensorBoard ``kind`` ("scalars" or "images"), every one logged (no sampling)."""
     from tensorboard.backend.event_processing.event_accumulator import IMAGES, SCALARS, EventAccumulator
 
-    if "events" not in job:
+    key = f"events_{kind}"
+    if key not in job:
         # A resumed run writes into the run it resumed (metrics.json says where).
         folder = Path((job.get("metrics") or {}).get("tensorboard") or job["dir"]) / "tensorboard"
-        job["events"] = {}
+        job[key] = {}
         if folder.is_dir():
-            acc = EventAccumulator(str(folder), size_guidance={SCALARS: 0, IMAGES: 0}).Reload()
-            job["events"] = {t: acc.Scalars(t) for t in acc.Tags()["scalars"]}
-            job["events"].update({t: acc.Images(t) for t in acc.Tags()["images"]})
-    return job["events"]
+            size = {SCALARS: 0, IMAGES: 0} if kind == "images" else {SCALARS: 0, IMAGES: 1}
+            acc = EventAccumulator(str(folder), size_guidance=size).Reload()
+            read = acc.Images if kind == "images" else acc.Scalars
+            job[key] = {t: read(t) for t in acc.Tags()[kind]}
+    return job[key]
+
+
+def psnr_gain_last_fifth(job: dict) -> float | None:
+    """How much val/psnr still rose over the last fifth of the run's validations (the convergence check)."""
+    curve = [e.value for e in events(job).get("val/psnr", []) if e.step > 0]  # step 0: the untrained model
+    if len(curve) < 5:
+        return None
+    return curve[-1] - curve[int(0.8 * (len(curve) - 1))]
 
 
 def last_image(job: dict, tag: str) -> np.ndarray | None:
-    found = events(job).get(tag)
+    found = events(job, "images").get(tag)
     return np.asarray(Image.open(io.BytesIO(found[-1].encoded_image_string)).convert("RGB")) if found else None
 
 
