@@ -35,6 +35,9 @@ def quiet_lightning() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _Quiet) for f in logger.filters):
             logger.addFilter(_Quiet())
+    if logging.getLogger().hasHandlers():  # Hydra's console and train.log: Lightning's own handler says it twice
+        lightning = logging.getLogger("lightning")
+        lightning.handlers = [h for h in lightning.handlers if type(h) is not logging.StreamHandler]
 
 
 class _Quiet(logging.Filter):
