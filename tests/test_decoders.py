@@ -24,9 +24,10 @@ def test_each_upsampler_doubles_the_size_it_says_it_does(name):
         assert layer(torch.rand(1, 4, i, i)).shape[-1] == layer.output_size(i) == 2 * i
 
 
-def test_pixelshuffle_icnr_equals_conv_then_nearest_resize():
+@pytest.mark.parametrize("init", dec.INITS)
+def test_pixelshuffle_icnr_equals_conv_then_nearest_resize(init):
     torch.manual_seed(0)
-    layer = dec.PixelShuffleUp(5, 3)
+    layer = dec.PixelShuffleUp(5, 3, init=init)
     x = torch.randn(4, 5, 9, 9)
     # The kernel every group of 4 consecutive channels shares, applied once, then nearest x2.
     w, b = layer.conv.weight[::4], layer.conv.bias[::4]

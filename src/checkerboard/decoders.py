@@ -115,9 +115,14 @@ class PixelShuffleUp(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(c_in, 4 * c_out, 3, padding=1, bias=bias)
         self.shuffle = nn.PixelShuffle(2)
-        if icnr:  # one kernel shared by each group of 4: the shared draw, or PyTorch's for init=torch
-            base = base_kernel(c_in, c_out, generator) if init == "fan_in" else nn.Conv2d(c_in, c_out, 3).weight
-            _set(self.conv.weight, self.conv.bias if init == "fan_in" else None, base.repeat_interleave(4, dim=0))
+        if icnr and init == "fan_in":  # one kernel shared by each group of 4: the shared draw, biases 0
+            _set(self.conv.weight, self.conv.bias, base_kernel(c_in, c_out, generator).repeat_interleave(4, dim=0))
+        elif icnr:  # PyTorch's default draw for one c_out-channel conv, weights and biases, shared by the 4
+            base = nn.Conv2d(c_in, c_out, 3, bias=bias)
+            with torch.no_grad():
+                self.conv.weight.copy_(base.weight.repeat_interleave(4, dim=0))
+                if bias:
+                    self.conv.bias.copy_(base.bias.repeat_interleave(4, dim=0))
         elif init == "fan_in":
             _set(self.conv.weight, self.conv.bias, _uniform(self.conv.weight.shape, c_in * 9, generator))
 
