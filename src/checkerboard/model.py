@@ -153,10 +153,16 @@ class Autoencoder(L.LightningModule):
 
     def _evaluate(self, x: torch.Tensor, stage: str, metrics: nn.ModuleDict) -> None:
         y = self(x)
+        self._update_metrics(x, y, self.loss_fn(y, x), stage, metrics)
+
+    def _update_metrics(self, x: torch.Tensor, y: torch.Tensor, loss: torch.Tensor, stage: str,
+                        metrics: nn.ModuleDict) -> None:
+        """Update and log every metric of ``metrics`` for targets ``x``, raw outputs ``y`` and their ``loss``;
+        a metric the caller updated itself (a MeanMetric) is logged as ``<stage>/<name>`` too."""
         # A metric weighted by images, not a tensor with sync_dist: under DDP the ranks' shards may
         # differ by an image, and sync_dist averages the ranks' image counts as integers (9 and 8
         # give 8), which puts the mean off the whole split's.
-        metrics["loss"].update(self.loss_fn(y, x), weight=len(x))
+        metrics["loss"].update(loss, weight=len(x))
         out = self.to_image(y).float()
         for name, metric in metrics.items():
             if name in ("psnr", "ssim", "checkerboard"):
@@ -183,10 +189,7 @@ class Autoencoder(L.LightningModule):
 
     def phase_gain_spreads(self) -> dict[str, float]:
         """``decoder/phase_gain_spread/<k>`` of each x2 layer k (1 = first): see `decoders.phase_gain_spread`."""
-        layers = dec.upsamplers(self.decoder)
-        c_ins = dec.widths(self.hparams.width, self.hparams.depth)[::-1]
-        return {f"decoder/phase_gain_spread/{k}": dec.phase_gain_spread(layer, c_in)
-                for k, (layer, c_in) in enumerate(zip(layers, c_ins), start=1)}
+        return dec.phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth)
 
     def test_step(self, x: torch.Tensor, batch_idx: int) -> None:
         self._evaluate(x, "test", self.test_metrics)
@@ -232,6 +235,7 @@ class Autoencoder(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["architecture"] = self.architecture()
+        checkpoint["model_class"] = f"{type(self).__module__}.{type(self).__qualname__}"  # for scripts/sample.py
         checkpoint["init_metrics"] = self.init_metrics
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
@@ -255,7 +259,7 @@ class Autoencoder(L.LightningModule):
     def architecture(self) -> dict:
         """What a checkpoint must match to be resumed into this model."""
         keys = ("channels", "image_size", "width", "depth", "downsample")
-        return {"decoder": self.spec.label, **{k: self.hparams[k] for k in keys}}
+        return {"model": "autoencoder", "decoder": self.spec.label, **{k: self.hparams[k] for k in keys}}
 
     def describe(self) -> dict:
         """The decoder, the parameter count and the multiply-accumulates for one image's forward pass
