@@ -35,7 +35,7 @@ class CollapseError(DivergenceError):
 
 # Typical values, for the hint in an error message.
 EXAMPLES = {"data.batch_size": 64, "trainer.max_epochs": 5, "model.width": 32, "model.depth": 2,
-            "model.latent_dim": 32, "model.kl_weight": 0.02, "model.num_samples": 256, "model.disc_width": 16,
+            "model.latent_dim": 32, "model.kl_weight": 0.5, "model.num_samples": 256, "model.disc_width": 16,
             "model.optimizer.lr": "1e-3", "data.image_size": 32, "data.channels": 3}
 
 

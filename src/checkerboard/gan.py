@@ -141,12 +141,13 @@ class GAN(Generative, L.LightningModule):
         self.log_dict({"train/d_real": torch.sigmoid(real_logits).mean(),
                        "train/d_fake": torch.sigmoid(fake_logits).mean()})
         every = self.trainer.log_every_n_steps
-        if self.trainer.fast_dev_run or (every and (self.step + 1) % every == 0):
+        if self.trainer.fast_dev_run or (every and self.step % every == 0):
             self.check_training(float(loss_d.detach()), float(loss_g.detach()))
 
     @property
     def step(self) -> int:
-        """Training batches done: each batch steps both optimisers, and ``global_step`` counts both."""
+        """Training batches done (this one too, once its steps are taken): each batch steps both
+        optimisers, and ``global_step`` counts both."""
         return self.global_step // 2
 
     def check_training(self, loss_d: float, loss_g: float) -> None:

@@ -40,7 +40,7 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 class VAE(Generative, Autoencoder):
     """The autoencoder with a Gaussian latent vector; its interface to ``train`` is the autoencoder's."""
 
-    def __init__(self, latent_dim: int = 32, kl_weight: float = 0.02, num_samples: int = 256, **kwargs):
+    def __init__(self, latent_dim: int = 32, kl_weight: float = 0.5, num_samples: int = 256, **kwargs):
         check_positive("model.latent_dim", latent_dim)
         check_positive("model.kl_weight", kl_weight, whole=False)
         check_positive("model.num_samples", num_samples)
