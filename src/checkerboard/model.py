@@ -8,6 +8,7 @@ What `checkerboard.train` needs of a model (so that `model=` can name another Li
 - ``init_metrics``: values measured before training (logged at step 0 and in metrics.json);
 - everything else through Lightning: ``val/*`` and ``test/*`` metrics logged by the module are the
   run's final metrics.
+``model=vae`` (``checkerboard.vae``) and ``model=gan`` (``checkerboard.gan``) are two more such models.
 """
 
 from __future__ import annotations
