@@ -76,15 +76,16 @@ def sample_zoom(y: torch.Tensor, size: int = 8, scale: int = 8, max_gain: float 
     """Each image's own flattest ``size`` x ``size`` region, enlarged and amplified as in ``zoom``.
 
     Generated images share no layout, so each gets its own region: the window of least variance
-    among those whose mean is neither black nor white (within 2 % of either end), where clamping
-    would hide a pattern; the flattest of all when an image has no such window (an MNIST digit
-    may not).
+    among those whose mean lies in [0.1, 0.9], where clamping to black or white hides no pattern;
+    in an image without one (an MNIST sample is black and white strokes), the window whose mean is
+    nearest mid-grey.
     """
     mean = F.avg_pool2d(y, size, stride=1)
     var = (F.avg_pool2d(y * y, size, stride=1) - mean**2).sum(dim=1)  # (N, H', W')
     level = mean.mean(dim=1)
-    visible = (level > 0.02) & (level < 0.98)
-    var = torch.where(visible | ~visible.flatten(1).any(1)[:, None, None], var, torch.inf)
+    visible = (level >= 0.1) & (level <= 0.9)
+    var = torch.where(visible, var, torch.inf)
+    var = torch.where(visible.flatten(1).any(1)[:, None, None], var, (level - 0.5).abs())
     corners = [divmod(int(i), var.shape[-1]) for i in var.flatten(1).argmin(dim=1)]
     crops = torch.stack([img[:, r:r + size, c:c + size] for img, (r, c) in zip(y, corners)])
     return _enlarged(crops, scale, max_gain, nrow=len(y))
