@@ -327,7 +327,9 @@ def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
         ax.set_xlabel("checkerboard prominence (0 = none, symlog axis)")
     ax.set_title("median, 95% bootstrap interval over seeds", fontsize=11)
     ax.legend(fontsize=10)
-    fig.suptitle("The same validation images through each decoder (its first finished seed)", fontsize=14)
+    shown = ("The same validation images" if "val/reconstructions" in [list(IMAGES)[i] for i in have]
+             else "The same fixed latents")
+    fig.suptitle(f"{shown} through each decoder (its first finished seed)", fontsize=14)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
