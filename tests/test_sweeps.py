@@ -36,8 +36,11 @@ def check_report(sweep, capsys):
     for row in rows:
         mine = [m for m in metrics if m["decoder"] == row["decoder"]]
         assert int(row["seeds_finished"]) == 2 and int(row["params"]) == mine[0]["params"]
-        for key in compare.MEANS:  # mean and t half-width
-            values = [m[key] for m in mine]
+        for key in compare.MEANS:  # mean and t half-width, of what the runs wrote
+            values = [m[key] for m in mine if key in m]
+            if not values:  # the PSNR gain over the last fifth needs 5 validations: none in 1 epoch
+                assert row[key] == "nan", key
+                continue
             assert float(row[key]) == pytest.approx(statistics.fmean(values), rel=1e-9), key
             half = 12.706 * statistics.stdev(values) / math.sqrt(2)  # t(0.975, 1)
             assert float(row[key + "_ci95"]) == pytest.approx(half, rel=1e-9, abs=1e-12), key

@@ -122,6 +122,13 @@ class ArtifactImages(L.Callback):
     above outputs). At validation epochs also `val/input_gradient` (d loss / d input) and
     `val/samples` (decoded interpolations between latents of image pairs); the model logs their
     measures. Once per run: `decoder/overlap`. Nothing runs in the sanity check.
+
+    A model without ``reconstruct`` (the GAN) gets no reconstruction pictures. A model with
+    ``sample`` (the VAE, the GAN) gets, instead of the interpolations, pictures of its fixed-latent
+    samples (it logs their scalars itself): `val/prior_samples` (the first 64), `checkerboard/samples_zoom`
+    (each sample's flattest region that is not black or white, enlarged), `checkerboard/samples_spectrum`
+    (log power spectrum of the samples, lattice frequencies marked) and `checkerboard/radial_spectrum`
+    (the samples' and the validation images' mean radial spectra, ``spectra.radial_spectrum``).
     ``seconds`` is the time spent here, to keep its cost in view.
     """
 
@@ -148,12 +155,21 @@ class ArtifactImages(L.Callback):
     @torch.no_grad()
     def on_validation_epoch_end(self, trainer, pl_module):
         if self._active(trainer) and trainer.current_epoch % self.every_n_epochs == 0:
-            # Lightning logs a validation's scalars at the index of the last training batch.
-            self._log(trainer, pl_module, step=trainer.global_step - 1, untrained=False)
+            # Lightning logs a validation's scalars at its count of batches that stepped, before
+            # counting the epoch's last one (global_step counts optimiser steps: two a batch in a GAN).
+            self._log(trainer, pl_module, step=trainer.fit_loop.epoch_loop._batches_that_stepped, untrained=False)
 
     def _log(self, trainer, pl_module, step: int, untrained: bool) -> None:
         sync(trainer.strategy.root_device)
         start = time.perf_counter()
+        if hasattr(pl_module, "reconstruct"):
+            self._log_reconstructions(trainer, pl_module, step, untrained)
+        if hasattr(pl_module, "sample"):
+            self._log_samples(trainer, pl_module, step, untrained)
+        sync(trainer.strategy.root_device)
+        self.seconds += time.perf_counter() - start
+
+    def _log_reconstructions(self, trainer, pl_module, step: int, untrained: bool) -> None:
         tb, period = trainer.logger.experiment, pl_module.period
         x = pl_module.on_after_batch_transfer(trainer.datamodule.val[: self.num_images].to(pl_module.device))
         y = pl_module.reconstruct(x, batch_stats=untrained).float()
@@ -166,12 +182,20 @@ class ArtifactImages(L.Callback):
         add_png(tb, "val/reconstructions", visuals.reconstructions(x, y), step)
         if not untrained:
             add_png(tb, "val/input_gradient", visuals.gradient_picture(pl_module.input_gradient(x)), step)
-            if len(x) >= 2:  # interpolations need a pair of images
+            if len(x) >= 2 and not hasattr(pl_module, "sample"):  # interpolations need a pair of images
                 steps = 5
                 samples = pl_module.to_image(pl_module.interpolations(x, steps)).float()
                 add_png(tb, "val/samples", visuals.grid(samples, nrow=steps, scale=2), step)
-        sync(trainer.strategy.root_device)
-        self.seconds += time.perf_counter() - start
+
+    def _log_samples(self, trainer, pl_module, step: int, untrained: bool) -> None:
+        tb = trainer.logger.experiment
+        samples = pl_module.sample(batch_stats=untrained)
+        add_png(tb, "val/prior_samples", visuals.grid(samples[:64], nrow=8, scale=2), step)
+        add_png(tb, "checkerboard/samples_zoom", visuals.sample_zoom(samples[: self.num_images]), step)
+        add_png(tb, "checkerboard/samples_spectrum", visuals.spectrum(samples[: self.num_images], pl_module.period),
+                step)
+        real = trainer.datamodule.val.to(samples.device).float() / 255
+        tb.add_figure("checkerboard/radial_spectrum", visuals.radial_spectra_figure(samples, real), step)
 
 
 class Interrupted(Exception):

@@ -281,6 +281,15 @@ def build_decoder(decoder: str | Mapping | DecoderSpec, channels: int, width: in
     return nn.Sequential(*layers)
 
 
+def build_stem(latent_dim: int, width: int, depth: int, size: int) -> nn.Sequential:
+    """A latent vector -> the decoder's input: ``Linear`` to ``widths(width, depth)[-1]`` maps of
+    ``size`` x ``size``, BatchNorm, ReLU (DCGAN's "project and reshape"). The VAE and the GAN feed
+    their decoders through it; it is the same for every decoder, and has no x2 layer."""
+    c = widths(width, depth)[-1]
+    return nn.Sequential(nn.Linear(latent_dim, c * size * size), nn.Unflatten(1, (c, size, size)),
+                         nn.BatchNorm2d(c), nn.ReLU(inplace=True))
+
+
 def upsamplers(decoder: nn.Sequential) -> list[nn.Module]:
     """The x2 layers of a decoder built by ``build_decoder``, first to last."""
     return [m for m in decoder if hasattr(m, "output_size")]
@@ -316,6 +325,13 @@ def phase_gain_spread(layer: nn.Module, c_in: int) -> float:
     if total == 0:
         return 0.0
     return float(((g - g.mean(dim=-1, keepdim=True)).square().sum() / total).sqrt())
+
+
+def phase_gain_spreads(decoder: nn.Sequential, width: int, depth: int) -> dict[str, float]:
+    """``decoder/phase_gain_spread/<k>`` of each x2 layer k (1 = first) of a ``build_decoder`` decoder."""
+    c_ins = widths(width, depth)[::-1]
+    return {f"decoder/phase_gain_spread/{k}": phase_gain_spread(layer, c_in)
+            for k, (layer, c_in) in enumerate(zip(upsamplers(decoder), c_ins), start=1)}
 
 
 def encoder_sizes(size: int, depth: int, downsample: str = "stride") -> list[int]:

@@ -1,7 +1,7 @@
 """Every error a user can cause, in one place. Each message names the bad value and what would be valid.
 
-All but `DivergenceError` are raised before any training; `python train.py` prints the message alone
-(no traceback) and exits with code 2.
+All but `DivergenceError` (and its `CollapseError`) are raised before any training; `python train.py`
+prints the message alone (no traceback) and exits with code 2.
 """
 
 from __future__ import annotations
@@ -29,8 +29,13 @@ class DivergenceError(UserError, RuntimeError):
     """The loss stopped being a finite number; training cannot recover from that."""
 
 
+class CollapseError(DivergenceError):
+    """A GAN's training failed: its discriminator won, or its generator collapsed onto a few images."""
+
+
 # Typical values, for the hint in an error message.
 EXAMPLES = {"data.batch_size": 64, "trainer.max_epochs": 5, "model.width": 32, "model.depth": 2,
+            "model.latent_dim": 32, "model.kl_weight": 0.5, "model.num_samples": 256, "model.disc_width": 16,
             "model.optimizer.lr": "1e-3", "data.image_size": 32, "data.channels": 3}
 
 

@@ -449,12 +449,50 @@ def bias_ablation(seeds: int = SEEDS) -> dict[str, dict[str, float]]:
     return table
 
 
+
+# --- generated images (model=vae, model=gan) --------------------------------------------------------
+
+def generated_figure(sweep: Path, n: int = 8) -> Figure:
+    """A VAE or GAN sweep's samples, per decoder: ``n`` samples of its first finished seed (latents of
+    seed 0) and each sample's flattest mid-grey region (``visuals.sample_zoom``), with the sweep's
+    medians over seeds of the samples' checkerboard amplitude and detectability."""
+    from checkerboard import report, sample
+
+    rows = [r for r in report.summarise(report.find_jobs(sweep)) if r["finished"]]
+    if not rows:
+        raise SystemExit(f"{sweep} holds no finished run")
+    fig, axes = plt.subplots(len(rows), 2, figsize=(11, 1.25 * len(rows) + 0.9), squeeze=False,
+                             gridspec_kw={"width_ratios": [1, 1.5]})
+    for (ax_samples, ax_zoom), row in zip(axes, rows):
+        model = sample.load(row["finished"][0]["dir"])
+        images = sample.draw(model, n, seed=0).float() / 255
+        pictures = (visuals.grid(images, nrow=n, scale=2), visuals.sample_zoom(images))
+        for ax, picture in zip((ax_samples, ax_zoom), pictures):
+            ax.imshow(picture.permute(1, 2, 0).numpy(), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        ax_samples.set_ylabel(f"{row['decoder']}\n{row['val/samples_checkerboard_amplitude']:.2g} grey levels\n"
+                              f"detected {row['test/detectability']:.1%}", rotation=0, ha="right", va="center",
+                              fontsize=9, labelpad=6)
+    axes[0, 0].set_title("samples (seed 0's run, latents of seed 0)", fontsize=9)
+    axes[0, 1].set_title("each sample's flattest mid-grey 8x8 region, x8, deviations amplified", fontsize=9)
+    kind = type(model).__name__
+    fig.suptitle(f"{kind} on {rows[0]['data']} ({sweep.name}): the same generator but for its x2 layers. "
+                 f"Left labels: the samples' checkerboard amplitude and how often a linear classifier on "
+                 f"log spectra tells them from real images, medians over {rows[0]['seeds_finished']} seeds",
+                 fontsize=9, wrap=True)
+    fig.tight_layout()
+    return fig
+
+
 # --- command line ----------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> list[Path]:
     parser = argparse.ArgumentParser(prog="python scripts/figures.py", description=__doc__.splitlines()[0])
     for group, names in GROUPS.items():
         parser.add_argument(f"--{group}", action="store_true", help=f"draw {', '.join(names)}")
+    parser.add_argument("--generated", type=Path, nargs="+", metavar="SWEEP",
+                        help="draw generated_<sweep>.png for each sweep of model=vae or model=gan (and nothing else)")
     parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "figures", help="where the PNGs go")
     parser.add_argument("--bias-table", action="store_true",
                         help="print the untrained amplitude with and without biases (Pons et al.)")
@@ -470,6 +508,15 @@ def main(argv: list[str] | None = None) -> list[Path]:
     chosen = [name for group, names in GROUPS.items() if getattr(args, group) for name in names]
     args.out.mkdir(parents=True, exist_ok=True)
     written = []
+    for sweep in args.generated or []:
+        fig = generated_figure(sweep)
+        path = args.out / f"generated_{sweep.name}.png"
+        fig.savefig(path, dpi=DPI)
+        plt.close(fig)
+        print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
+        written.append(path)
+    if args.generated and not chosen:
+        return written
     for name in chosen or list(FIGURES):
         fig = FIGURES[name]()
         path = args.out / f"{name}.png"

@@ -62,6 +62,14 @@ def summary(metrics: dict, out) -> str:
             look = "; look at checkerboard/zoom" if "tensorboard" in m else ""
             lines.append(f"  {m['decoder']} leaves a checkerboard of {amp:.1f} grey levels RMS{parts}{was}{look}. "
                          f"(A 1 % pattern, 2.6 grey levels peak to peak, is about 1.)")
+    if "val/samples_checkerboard_amplitude" in m:  # a VAE's or a GAN's samples
+        start = m.get("init/samples_checkerboard_amplitude")
+        was = f" ({start:.1f} before training)" if start is not None else ""
+        found = (f", detectable {m['test/detectability']:.0%} of the time by their spectrum (50 % = not at all)"
+                 if "test/detectability" in m else "")
+        lines.append(f"  samples: checkerboard of {m['val/samples_checkerboard_amplitude']:.1f} grey levels RMS{was}, "
+                     f"spectral error {m['val/samples_spectral_error']:.2f} against real images{found}; "
+                     f"look at val/prior_samples and checkerboard/samples_zoom.")
     if "resumed_from" in m:
         lines.append(f"  resumed from {m['resumed_from']}")
     lines.append(f"run folder: {out}")

@@ -8,6 +8,7 @@ What `checkerboard.train` needs of a model (so that `model=` can name another Li
 - ``init_metrics``: values measured before training (logged at step 0 and in metrics.json);
 - everything else through Lightning: ``val/*`` and ``test/*`` metrics logged by the module are the
   run's final metrics.
+``model=vae`` (``checkerboard.vae``) and ``model=gan`` (``checkerboard.gan``) are two more such models.
 """
 
 from __future__ import annotations
@@ -166,10 +167,16 @@ class Autoencoder(L.LightningModule):
 
     def _evaluate(self, x: torch.Tensor, stage: str, metrics: nn.ModuleDict) -> None:
         y = self(x)
+        self._update_metrics(x, y, self.loss_fn(y, x), stage, metrics)
+
+    def _update_metrics(self, x: torch.Tensor, y: torch.Tensor, loss: torch.Tensor, stage: str,
+                        metrics: nn.ModuleDict) -> None:
+        """Update and log every metric of ``metrics`` for targets ``x``, raw outputs ``y`` and their ``loss``;
+        a metric the caller updated itself (a MeanMetric) is logged as ``<stage>/<name>`` too."""
         # A metric weighted by images, not a tensor with sync_dist: under DDP the ranks' shards may
         # differ by an image, and sync_dist averages the ranks' image counts as integers (9 and 8
         # give 8), which puts the mean off the whole split's.
-        metrics["loss"].update(self.loss_fn(y, x), weight=len(x))
+        metrics["loss"].update(loss, weight=len(x))
         out = self.to_image(y).float()
         for name, metric in metrics.items():
             if name in ("psnr", "ssim", "checkerboard"):
@@ -203,8 +210,8 @@ class Autoencoder(L.LightningModule):
             steps = 5
             samples = self.to_image(self.interpolations(x[:8], steps)).float()
             middle = samples.view(-1, steps, *samples.shape[1:])[:, 1:-1].flatten(0, 1)
-            self.log_dict({"val/checkerboard_samples": checkerboard_score(middle, period=self.period).mean(),
-                           "val/samples_checkerboard_amplitude":
+            self.log_dict({"val/interpolations_checkerboard": checkerboard_score(middle, period=self.period).mean(),
+                           "val/interpolations_checkerboard_amplitude":
                                checkerboard_amplitude(middle, period=self.period)["amplitude"].mean()},
                           sync_dist=True)
 
@@ -228,10 +235,7 @@ class Autoencoder(L.LightningModule):
 
     def phase_gain_spreads(self) -> dict[str, float]:
         """``decoder/phase_gain_spread/<k>`` of each x2 layer k (1 = first): see `decoders.phase_gain_spread`."""
-        layers = dec.upsamplers(self.decoder)
-        c_ins = dec.widths(self.hparams.width, self.hparams.depth)[::-1]
-        return {f"decoder/phase_gain_spread/{k}": dec.phase_gain_spread(layer, c_in)
-                for k, (layer, c_in) in enumerate(zip(layers, c_ins), start=1)}
+        return dec.phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth)
 
     def test_step(self, x: torch.Tensor, batch_idx: int) -> None:
         self._evaluate(x, "test", self.test_metrics)
@@ -278,6 +282,7 @@ class Autoencoder(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["architecture"] = self.architecture()
+        checkpoint["model_class"] = f"{type(self).__module__}.{type(self).__qualname__}"  # for scripts/sample.py
         checkpoint["init_metrics"] = self.init_metrics
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
@@ -304,7 +309,7 @@ class Autoencoder(L.LightningModule):
         # A schedule's length is fixed by the run that saved it (resuming with more epochs would
         # restart the cosine's rise).
         schedule = getattr(self.scheduler_factory, "keywords", {}).get("T_max")
-        return {"decoder": self.spec.label, **{k: self.hparams[k] for k in keys},
+        return {"model": "autoencoder", "decoder": self.spec.label, **{k: self.hparams[k] for k in keys},
                 **({"scheduler.T_max (trainer.max_epochs)": schedule} if schedule is not None else {})}
 
     def describe(self) -> dict:

@@ -15,6 +15,9 @@
   amplitude at the end and at init on a log axis.
 - curves.png: the checkerboard amplitude (step 0: at initialisation) and val/psnr over training,
   the median over seeds per row with the seeds' min-max range shaded.
+For a sweep of a VAE or a GAN (model=vae, model=gan), the samples' columns too (their amplitude at the
+end and at init, their spectral error, the detectability), the sample pictures, and the samples'
+amplitude in the bars and curves (a GAN's second curve: the spectral error, as it has no PSNR).
 Jobs that did not finish are listed with their state (status.json, or "no status"); a sweep with a
 job still running is reported as partial. Only metrics.json of finished jobs enters the numbers.
 """
@@ -46,7 +49,10 @@ MEANS = ["images_per_second", "val/psnr", "val/ssim", "val/psnr_gain_last_fifth"
 MEDIANS = ["val/checkerboard_amplitude", "init/checkerboard_amplitude", "val/checkerboard_amplitude/period2",
            "val/checkerboard_amplitude/finer", "val/checkerboard_deficit", "val/checkerboard", "init/checkerboard",
            "decoder/phase_gain_spread/last", "init/phase_gain_spread/last", "val/gradient_checkerboard",
-           "val/samples_checkerboard_amplitude"]
+           "val/interpolations_checkerboard_amplitude",
+           # the samples of a VAE or a GAN (model=vae, model=gan): absent from autoencoder runs
+           "val/samples_checkerboard_amplitude", "init/samples_checkerboard_amplitude", "val/samples_spectral_error",
+           "test/detectability"]
 METRICS = MEANS + MEDIANS
 HEADINGS = {"images_per_second": "images/s", "val/psnr_gain_last_fifth": "PSNR gain, last fifth (dB)",
             "val/checkerboard_amplitude": "amplitude (grey levels)",
@@ -55,10 +61,15 @@ HEADINGS = {"images_per_second": "images/s", "val/psnr_gain_last_fifth": "PSNR g
             "val/checkerboard": "prominence", "init/checkerboard": "prominence at init",
             "decoder/phase_gain_spread/last": "phase-gain spread", "init/phase_gain_spread/last": "spread at init",
             "val/gradient_checkerboard": "gradient pattern share",
-            "val/samples_checkerboard_amplitude": "interpolations' amplitude"}
+            "val/interpolations_checkerboard_amplitude": "interpolations' amplitude",
+            "val/samples_checkerboard_amplitude": "sample amplitude", "init/samples_checkerboard_amplitude":
+            "sample amplitude at init", "val/samples_spectral_error": "sample spectral error",
+            "test/detectability": "detectability"}
 IMAGES = {"val/reconstructions": "reconstructions (inputs above outputs)",
           "checkerboard/zoom": "flattest region, enlarged (inputs above outputs)",
-          "checkerboard/spectrum": "log power spectrum of the error (ticks: lattice bins k/P)"}
+          "checkerboard/spectrum": "log power spectrum of the error (ticks: lattice bins k/P)",
+          "val/prior_samples": "samples (fixed latents)",
+          "checkerboard/samples_zoom": "each sample's flattest region, enlarged"}
 # t(0.975, df) for df = 1..30; past 30, z + (z^3 + z) / (4 df) is within 0.003 of it.
 T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
@@ -234,7 +245,11 @@ def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | No
               "batches only. amplitude: RMS grey levels (of 255) of the periodic pattern the output adds "
               "beyond the target (0 = none); prominence: the output's lattice prominence beyond the "
               "target's (0 = none); phase-gain spread: how unequal the last x2 layer's four DC gains are "
-              "(0 = equal).", ""]
+              "(0 = equal)." + (" Samples (VAE, GAN): sample amplitude, the same of the fixed-latent samples "
+              "(no target); sample spectral error, the mean |ln ratio| of their radial power spectrum to the "
+              "validation images' over the top half of the frequencies (0 = same spectrum); detectability, the "
+              "held-out accuracy of a logistic regression on log power spectra, real test images against samples "
+              "(0.5 = spectrally indistinguishable)." if "test/detectability" in shown else ""), ""]
     unfinished = [j for j in jobs if j["state"] != "finished"]
     if unfinished:
         lines += ["## Jobs that did not finish", ""]
@@ -290,20 +305,26 @@ def label(row: dict, several: bool) -> str:
 
 
 def score_key(rows: list[dict]) -> str:
-    """The amplitude where the runs measured it, else the prominence score (older runs)."""
-    return "checkerboard_amplitude" if any(math.isfinite(r["val/checkerboard_amplitude"]) for r in rows) \
-        else "checkerboard"
+    """The samples' amplitude for a VAE or a GAN, else the amplitude where the runs measured it, else the
+    prominence score (older runs)."""
+    for key in ("samples_checkerboard_amplitude", "checkerboard_amplitude"):
+        if any(math.isfinite(r[f"val/{key}"]) for r in rows):
+            return key
+    return "checkerboard"
 
 
 def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
     rows = [r for r in rows if r["finished"]]
     pictures = [[last_image(r["finished"][0], tag) for tag in IMAGES] for r in rows]
-    shapes = [next((p[i].shape for p in pictures if p[i] is not None), (1, 3)) for i in range(len(IMAGES))]
+    have = [i for i in range(len(IMAGES)) if any(p[i] is not None for p in pictures)]  # tags these runs log
+    titles = [list(IMAGES.values())[i] for i in have]
+    pictures = [[p[i] for i in have] for p in pictures]
+    shapes = [next((p[i].shape for p in pictures if p[i] is not None), (1, 3)) for i in range(len(titles))]
     ratios = [w / h for h, w, *_ in shapes] + [2.5]  # image columns at their own aspect, then the bars
     fig = plt.figure(figsize=(1.6 * sum(ratios) + 1.5, 1.6 * len(rows) + 1.2), layout="constrained")
     grid = fig.add_gridspec(len(rows), len(ratios), width_ratios=ratios)
     for i, (row, pics) in enumerate(zip(rows, pictures)):
-        for j, (pic, title) in enumerate(zip(pics, IMAGES.values())):
+        for j, (pic, title) in enumerate(zip(pics, titles)):
             ax = fig.add_subplot(grid[i, j], xticks=[], yticks=[])
             if pic is not None:
                 ax.imshow(pic, interpolation="nearest")
@@ -321,7 +342,7 @@ def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
     ax.plot([r[init] for r in rows], y, "kx", label=init)
     ax.set_yticks(y, [label(r, several) for r in rows], fontsize=11)
     ax.set_ylim(len(rows) - 0.5, -0.5)  # bar i beside image row i
-    if key == "checkerboard_amplitude":  # non-negative: a log axis keeps small end values readable
+    if key.endswith("checkerboard_amplitude"):  # non-negative: a log axis keeps small end values readable
         ax.set_xscale("log")
         ax.set_xlabel("checkerboard amplitude (RMS grey levels of 255, log axis)")
     else:
@@ -329,7 +350,9 @@ def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
         ax.set_xlabel("checkerboard prominence (0 = none, symlog axis)")
     ax.set_title("median, 95% bootstrap interval over seeds", fontsize=11)
     ax.legend(fontsize=10)
-    fig.suptitle("The same validation images through each decoder (its first finished seed)", fontsize=14)
+    shown = ("The same validation images" if "val/reconstructions" in [list(IMAGES)[i] for i in have]
+             else "The same fixed latents")
+    fig.suptitle(f"{shown} through each decoder (its first finished seed)", fontsize=14)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -337,10 +360,12 @@ def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
 def plot_curves(path: Path, rows: list[dict], several: bool) -> None:
     datasets = list(dict.fromkeys(r["data"] for r in rows if r["finished"]))
     key = score_key(rows)
+    # A GAN has no reconstructions: its samples' spectral error in the second panel.
+    second = "val/psnr" if any(math.isfinite(r["val/psnr"]) for r in rows) else "val/samples_spectral_error"
     fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.8 * len(datasets)), squeeze=False, layout="constrained")
     for ax_row, data in zip(axes, datasets):
         for row in (r for r in rows if r["data"] == data and r["finished"]):
-            for ax, tag in zip(ax_row, [f"val/{key}", "val/psnr"]):
+            for ax, tag in zip(ax_row, [f"val/{key}", second]):
                 curves = [events(j).get(tag, []) for j in row["finished"]]
                 n = min(map(len, curves))  # seeds align by position: same data, same steps
                 if n:
@@ -353,13 +378,13 @@ def plot_curves(path: Path, rows: list[dict], several: bool) -> None:
                              fontsize=10)
                 ax.set(xlabel="training step")
                 ax.grid(alpha=0.3)
-        if key == "checkerboard_amplitude":
+        if key.endswith("checkerboard_amplitude"):
             ax_row[0].set_yscale("log")
             ax_row[0].set_ylabel("checkerboard amplitude (grey levels; step 0: at init)")
         else:
             ax_row[0].set_yscale("symlog", linthresh=1)  # scores near 0 and in the tens on one axis
             ax_row[0].set_ylabel("checkerboard prominence (symlog; step 0: at init)")
-        ax_row[1].set_ylabel("PSNR (dB)")
+        ax_row[1].set_ylabel("PSNR (dB)" if second == "val/psnr" else "spectral error of the samples (0 = real)")
         ax_row[1].legend(fontsize=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -112,7 +112,8 @@ def check_checkpoint(path: str, architecture: dict) -> None:
     import torch
 
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)["architecture"]
+        saved = {"model": "autoencoder",  # checkpoints from before model=vae and model=gan
+                 **torch.load(path, map_location="cpu", weights_only=True)["architecture"]}
     except Exception as e:
         raise ConfigError(f"ckpt_path={path} is not a checkpoint of this project ({type(e).__name__}: "
                           f"{str(e)[:200]}). Give a checkpoints/last.ckpt or best.ckpt of a run.") from e

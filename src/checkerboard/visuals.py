@@ -60,12 +60,55 @@ def zoom(x: torch.Tensor, y: torch.Tensor, size: int = 8, scale: int = 8, max_ga
     faint grid on it becomes plain to see.
     """
     r, c = flattest_patch(x, size)
-    crops = torch.cat([x, y])[..., r:r + size, c:c + size]
+    return _enlarged(torch.cat([x, y])[..., r:r + size, c:c + size], scale, max_gain, nrow=len(x))
+
+
+def _enlarged(crops: torch.Tensor, scale: int, max_gain: float, nrow: int) -> torch.Tensor:
+    """Crops enlarged (nearest), each keeping its mean colour with its deviations amplified (see ``zoom``)."""
     mean = crops.mean(dim=(2, 3), keepdim=True)
     dev = crops - mean
     reach = dev.abs().amax(dim=(1, 2, 3), keepdim=True)
     gain = 0.25 / reach.clamp_min(0.25 / max_gain)
-    return grid(F.interpolate((mean + gain * dev).clamp(0, 1), scale_factor=scale, mode="nearest"), nrow=len(x))
+    return grid(F.interpolate((mean + gain * dev).clamp(0, 1), scale_factor=scale, mode="nearest"), nrow=nrow)
+
+
+def sample_zoom(y: torch.Tensor, size: int = 8, scale: int = 8, max_gain: float = 16.0) -> torch.Tensor:
+    """Each image's own flattest ``size`` x ``size`` region, enlarged and amplified as in ``zoom``.
+
+    Generated images share no layout, so each gets its own region: the window of least variance
+    among those whose mean lies in [0.1, 0.9], where clamping to black or white hides no pattern;
+    in an image without one (an MNIST sample is black and white strokes), the window whose mean is
+    nearest mid-grey.
+    """
+    mean = F.avg_pool2d(y, size, stride=1)
+    var = (F.avg_pool2d(y * y, size, stride=1) - mean**2).sum(dim=1)  # (N, H', W')
+    level = mean.mean(dim=1)
+    visible = (level >= 0.1) & (level <= 0.9)
+    var = torch.where(visible, var, torch.inf)
+    var = torch.where(visible.flatten(1).any(1)[:, None, None], var, (level - 0.5).abs())
+    corners = [divmod(int(i), var.shape[-1]) for i in var.flatten(1).argmin(dim=1)]
+    crops = torch.stack([img[:, r:r + size, c:c + size] for img, (r, c) in zip(y, corners)])
+    return _enlarged(crops, scale, max_gain, nrow=len(y))
+
+
+def radial_spectra_figure(samples: torch.Tensor, real: torch.Tensor):
+    """The mean radial power spectra (``spectra.radial_spectrum``) of samples and real images, log axis,
+    against frequency in cycles per pixel; the top half of the rings, where ``spectral_error`` is
+    taken, shaded."""
+    import matplotlib.pyplot as plt
+
+    from checkerboard.spectra import radial_spectrum
+
+    fig, ax = plt.subplots(figsize=(4.2, 3.0), dpi=80, layout="constrained")
+    size = samples.shape[-1]
+    for images, label in ((real, "real (validation)"), (samples, "samples")):
+        s = radial_spectrum(images.float()).mean(0).cpu()
+        ax.semilogy(torch.arange(len(s)) / size, s.clamp_min(1e-12), label=label)
+    rings = len(s)
+    ax.axvspan(rings // 2 / size, (rings - 1) / size, color="grey", alpha=0.15, label="spectral error taken")
+    ax.set(xlabel="frequency (cycles / pixel; corners past 0.5)", ylabel="mean power per ring")
+    ax.legend(fontsize=7)
+    return fig
 
 
 def spectrum(err: torch.Tensor, period: int, scale: int = 3, margin: int = 4) -> torch.Tensor:
