@@ -21,11 +21,13 @@ from checkerboard.train import train
 from helpers import TINY
 
 IMAGE_TAGS = ["checkerboard/zoom", "checkerboard/spectrum", "checkerboard/map", "checkerboard/error",
-              "val/reconstructions", "decoder/overlap", "val/input_gradient", "val/samples"]
+              "checkerboard/radial_spectrum", "val/reconstructions", "decoder/overlap", "val/input_gradient",
+              "val/samples"]
 SCALAR_TAGS = ["train/loss", "val/loss", "val/psnr", "val/ssim", "val/checkerboard",
                "val/interpolations_checkerboard", "decoder/phase_gain_spread/1", "decoder/phase_gain_spread/2",
                "val/checkerboard_amplitude", "val/checkerboard_amplitude/period2", "val/checkerboard_amplitude/finer",
-               "val/checkerboard_deficit", "val/interpolations_checkerboard_amplitude", "val/gradient_checkerboard"]
+               "val/checkerboard_deficit", "val/interpolations_checkerboard_amplitude", "val/gradient_checkerboard",
+               "val/spectral_error"]
 
 
 def test_tconv_phase_variance_is_1_2_2_4():
@@ -87,7 +89,10 @@ def test_run_logs_every_artifact_tag(finished_run):
                                                             for t in acc.Tags()["scalars"])
     saved = json.loads((out / "metrics.json").read_text())
     assert {"val/checkerboard", "init/checkerboard", "val/gradient_checkerboard",
-            "val/interpolations_checkerboard_amplitude", "val/checkerboard_amplitude/period2"} <= set(saved)
+            "val/interpolations_checkerboard_amplitude", "val/checkerboard_amplitude/period2", "init/spectral_error",
+            "val/spectral_error"} <= set(saved)
+    # The radial spectrum at the start and at the end (a matplotlib figure: not every epoch).
+    assert [e.step for e in acc.Images("checkerboard/radial_spectrum")] == [0, acc.Scalars("val/psnr")[-1].step]
     # The tconv's phases: unequal DC gains at init and after training, logged from step 0 on.
     spread = acc.Scalars("decoder/phase_gain_spread/2")
     assert spread[0].step == 0 and spread[0].value == pytest.approx(saved["init/phase_gain_spread/2"])

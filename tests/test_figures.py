@@ -60,3 +60,16 @@ def test_untrained_spectra_figure_and_bias_table(tmp_path, monkeypatch):
     assert set(table) == set(figures.VARIANTS)
     # The transposed convolutions start with a far stronger checkerboard than resize-convolution.
     assert table["tconv"]["fan-in rule (biases 0)"] > 5 * table["upsample"]["fan-in rule (biases 0)"]
+
+
+@pytest.mark.slow
+def test_spectra_figure_of_a_sweep(tmp_path):
+    from helpers import run_cli
+
+    sweep = tmp_path / "sweep"
+    result = run_cli("-m", "experiment=spectra", "debug=tiny", "decoder=tconv,upsample", "seed=0",
+                     f"hydra.sweep.dir={sweep}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    (path,) = figures.main(["--spectra", str(sweep), "--out", str(tmp_path)])
+    image = mpimg.imread(path)[..., :3]
+    assert path.name == "spectra_sweep.png" and image.shape[1] > 800 and image.std() > 0.1

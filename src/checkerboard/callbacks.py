@@ -121,7 +121,9 @@ class ArtifactImages(L.Callback):
     each tile), `checkerboard/error` (|output - input|, amplified), `val/reconstructions` (inputs
     above outputs). At validation epochs also `val/input_gradient` (d loss / d input) and
     `val/samples` (decoded interpolations between latents of image pairs); the model logs their
-    measures. Once per run: `decoder/overlap`. Nothing runs in the sanity check.
+    measures. At step 0 and the last epoch, `checkerboard/radial_spectrum`: the reconstructions' and
+    the images' mean radial power spectra. Once per run: `decoder/overlap`. Nothing runs in the
+    sanity check.
 
     A model without ``reconstruct`` (the GAN) gets no reconstruction pictures. A model with
     ``sample`` (the VAE, the GAN) gets, instead of the interpolations, pictures of its fixed-latent
@@ -180,6 +182,12 @@ class ArtifactImages(L.Callback):
                 step)
         add_png(tb, "checkerboard/error", visuals.error_map(x, y), step)
         add_png(tb, "val/reconstructions", visuals.reconstructions(x, y), step)
+        if untrained or trainer.current_epoch == trainer.max_epochs - 1:
+            # At the start and the end only: a matplotlib figure costs as much as the other pictures.
+            real = pl_module.on_after_batch_transfer(trainer.datamodule.val[:256].to(pl_module.device)).float()
+            figure = visuals.radial_spectra_figure(pl_module.reconstruct(real, batch_stats=untrained).float(), real,
+                                                   "reconstructions")
+            tb.add_figure("checkerboard/radial_spectrum", figure, step)
         if not untrained:
             add_png(tb, "val/input_gradient", visuals.gradient_picture(pl_module.input_gradient(x)), step)
             if len(x) >= 2 and not hasattr(pl_module, "sample"):  # interpolations need a pair of images

@@ -485,6 +485,51 @@ def generated_figure(sweep: Path, n: int = 8) -> Figure:
     return fig
 
 
+# --- the spectrum a decoder cannot learn (Durall et al. 2020, Schwarz et al. 2021) ---------------------
+
+def spectra_figure(sweep: Path) -> Figure:
+    """Per decoder of an autoencoder sweep (its first finished seed): the mean radial power spectrum of
+    the reconstructions of 256 validation images, untrained and at the end, against the images'."""
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    from checkerboard import report, sample
+    from checkerboard.model import Autoencoder
+    from checkerboard.spectra import radial_spectrum
+
+    rows = [r for r in report.summarise(report.find_jobs(sweep)) if r["finished"]]
+    if not rows:
+        raise SystemExit(f"{sweep} holds no finished run")
+    fig, axes = plt.subplots(1, len(rows), figsize=(max(2.6 * len(rows), 9), 3.4), sharey=True, squeeze=False)
+    for ax, row in zip(axes[0], rows):
+        job = row["finished"][0]
+        trained = sample.load(job["dir"])
+        data = instantiate(OmegaConf.load(job["dir"] / ".hydra" / "config.yaml").data)
+        data.prepare_data()
+        data.setup("fit")
+        x = data.val[:256].float() / 255
+        torch.manual_seed(job["metrics"]["seed"])  # the run's untrained model: seeded, then built
+        untrained = Autoencoder(**{k: v for k, v in trained.hparams.items() if k != "compile"})
+        with torch.no_grad():
+            curves = {"images": x, "untrained": untrained.reconstruct(x, batch_stats=True),
+                      "trained": trained.reconstruct(x)}
+        size = x.shape[-1]
+        for (name, images), style in zip(curves.items(), ("k-", "C3:", "C0-")):
+            s = radial_spectrum(images.float()).mean(0)
+            ax.semilogy(torch.arange(len(s)) / size, s.clamp_min(1e-12), style, label=name, lw=1.6)
+        ax.axvspan(len(s) // 2 / size, (len(s) - 1) / size, color="grey", alpha=0.15)
+        ax.set_title(f"{row['decoder']}\nspectral error {row['init/spectral_error']:.2f} -> "
+                     f"{row['val/spectral_error']:.2f}", fontsize=9)
+        ax.set_xlabel("cycles per pixel", fontsize=8)
+    axes[0, 0].set_ylabel("mean power per ring")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(f"Radial power spectra of the reconstructions ({rows[0]['data']}, {sweep.name}): the untrained "
+                 f"model, the trained one, the images.\nShaded: the top half, where the spectral error (mean |ln "
+                 f"ratio|, median over seeds) is taken", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 # --- command line ----------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> list[Path]:
@@ -493,6 +538,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
         parser.add_argument(f"--{group}", action="store_true", help=f"draw {', '.join(names)}")
     parser.add_argument("--generated", type=Path, nargs="+", metavar="SWEEP",
                         help="draw generated_<sweep>.png for each sweep of model=vae or model=gan (and nothing else)")
+    parser.add_argument("--spectra", type=Path, nargs="+", metavar="SWEEP",
+                        help="draw spectra_<sweep>.png for each autoencoder sweep (and nothing else)")
     parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "figures", help="where the PNGs go")
     parser.add_argument("--bias-table", action="store_true",
                         help="print the untrained amplitude with and without biases (Pons et al.)")
@@ -508,14 +555,16 @@ def main(argv: list[str] | None = None) -> list[Path]:
     chosen = [name for group, names in GROUPS.items() if getattr(args, group) for name in names]
     args.out.mkdir(parents=True, exist_ok=True)
     written = []
-    for sweep in args.generated or []:
-        fig = generated_figure(sweep)
-        path = args.out / f"generated_{sweep.name}.png"
-        fig.savefig(path, dpi=DPI)
-        plt.close(fig)
-        print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
-        written.append(path)
-    if args.generated and not chosen:
+    for draw, prefix, sweeps in ((generated_figure, "generated", args.generated), (spectra_figure, "spectra",
+                                                                                     args.spectra)):
+        for sweep in sweeps or []:
+            fig = draw(sweep)
+            path = args.out / f"{prefix}_{sweep.name}.png"
+            fig.savefig(path, dpi=DPI)
+            plt.close(fig)
+            print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
+            written.append(path)
+    if (args.generated or args.spectra) and not chosen:
         return written
     for name in chosen or list(FIGURES):
         fig = FIGURES[name]()

@@ -34,6 +34,7 @@ from checkerboard.metrics import (
     gradient_checkerboard,
     min_image_size,
 )
+from checkerboard.spectra import spectral_error
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}
 
@@ -203,7 +204,10 @@ class Autoencoder(L.LightningModule):
         self.log_dict(self.phase_gain_spreads())
         # What no target pins down: the input gradient's pattern (over 64 images: 8 are too few),
         # and decodes of latents no image produced (the middle of interpolations between pairs).
-        x = self.on_after_batch_transfer(self.trainer.datamodule.val[:64].to(self.device)).float()
+        x = self.on_after_batch_transfer(self.trainer.datamodule.val[:256].to(self.device)).float()
+        # The reconstructions' radial power spectrum against the images' (Durall et al.), over 256 images.
+        self.log("val/spectral_error", spectral_error(self.reconstruct(x).float(), x), sync_dist=True)
+        x = x[:64]
         self.log("val/gradient_checkerboard", gradient_checkerboard(self.input_gradient(x), self.period).mean(),
                  sync_dist=True)
         if len(x) >= 2:  # interpolations need a pair of images
@@ -246,8 +250,9 @@ class Autoencoder(L.LightningModule):
     # -- the checkerboard before any training ------------------------------------------------
     @torch.no_grad()
     def measure_checkerboard(self, images: torch.Tensor, chunk: int = 256, batch_stats: bool = False) -> dict:
-        """PSNR over uint8 ``images`` (output vs target), and means of the prominence score
-        (``checkerboard``) and of the amplitude's parts (``checkerboard_amplitude``, ...). ``batch_stats``: BatchNorm
+        """PSNR over uint8 ``images`` (output vs target), means of the prominence score
+        (``checkerboard``) and of the amplitude's parts (``checkerboard_amplitude``, ...), and the
+        spectral error of the first 256. ``batch_stats``: BatchNorm
         normalises with each chunk's statistics, as in a training step (on a copy of the layers, so
         the model's running statistics stay as they are); otherwise eval mode."""
         was_training = self.training
@@ -261,9 +266,11 @@ class Autoencoder(L.LightningModule):
             y = self.to_image(net(x)).float()
             for metric in (psnr, score, amplitude):
                 metric.update(y, x)
+            if i == 0:  # over the same images as val/spectral_error
+                spectral = spectral_error(y[:256], x[:256])
         self.train(was_training)
         return {"psnr": float(psnr.compute()), "checkerboard": float(score.compute()),
-                **{k: float(v) for k, v in amplitude_names(amplitude.compute()).items()}}
+                **{k: float(v) for k, v in amplitude_names(amplitude.compute()).items()}, "spectral_error": spectral}
 
     def on_train_start(self) -> None:
         """Measure the untrained decoder on the validation set, so the artifact curves start at step 0.

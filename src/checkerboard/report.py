@@ -49,7 +49,7 @@ MEANS = ["images_per_second", "val/psnr", "val/ssim", "val/psnr_gain_last_fifth"
 MEDIANS = ["val/checkerboard_amplitude", "init/checkerboard_amplitude", "val/checkerboard_amplitude/period2",
            "val/checkerboard_amplitude/finer", "val/checkerboard_deficit", "val/checkerboard", "init/checkerboard",
            "decoder/phase_gain_spread/last", "init/phase_gain_spread/last", "val/gradient_checkerboard",
-           "val/interpolations_checkerboard_amplitude",
+           "val/interpolations_checkerboard_amplitude", "val/spectral_error", "init/spectral_error",
            # the samples of a VAE or a GAN (model=vae, model=gan): absent from autoencoder runs
            "val/samples_checkerboard_amplitude", "init/samples_checkerboard_amplitude", "val/samples_spectral_error",
            "test/detectability"]
@@ -62,6 +62,7 @@ HEADINGS = {"images_per_second": "images/s", "val/psnr_gain_last_fifth": "PSNR g
             "decoder/phase_gain_spread/last": "phase-gain spread", "init/phase_gain_spread/last": "spread at init",
             "val/gradient_checkerboard": "gradient pattern share",
             "val/interpolations_checkerboard_amplitude": "interpolations' amplitude",
+            "val/spectral_error": "spectral error", "init/spectral_error": "spectral error at init",
             "val/samples_checkerboard_amplitude": "sample amplitude", "init/samples_checkerboard_amplitude":
             "sample amplitude at init", "val/samples_spectral_error": "sample spectral error",
             "test/detectability": "detectability"}

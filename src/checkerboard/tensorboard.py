@@ -24,8 +24,8 @@ LAYOUT = {
         "phase-gain spread of each x2 layer (0 = equal DC gains)": ["Multiline", [r"decoder/phase_gain_spread/.*"]],
         "amplitude of samples (VAE, GAN) or decoded interpolations (no target)":
             ["Multiline", [r"val/samples_checkerboard_amplitude", r"val/interpolations_checkerboard_amplitude"]],
-        "spectral error of the samples (VAE, GAN; 0 = the real images' radial spectrum)":
-            ["Multiline", [r"val/samples_spectral_error"]],
+        "spectral error of reconstructions or samples (0 = the real images' radial spectrum)":
+            ["Multiline", [r"val/spectral_error", r"val/samples_spectral_error"]],
         "the input gradient's pattern, share of its RMS": ["Multiline", [r"val/gradient_checkerboard"]],
     },
     "quality": {

@@ -30,7 +30,8 @@ def quiet_lightning() -> None:
     """Lightning's notes on our deliberate choices (a plain iterable of batches, the module's own
     on_after_batch_transfer, no DataLoader workers) say nothing a user can act on; nor do its advert
     for a cloud logger and its echo of the SIGTERM our Ctrl-C handler sends (we print what happens)."""
-    warnings.filterwarnings("ignore", message=".*(on_after_batch_transfer|num_workers|LeafSpec|isinstance.treespec).*")
+    warnings.filterwarnings("ignore", message=".*(on_after_batch_transfer|num_workers|LeafSpec|isinstance.treespec"
+                                               "|have no logger configured).*")
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.trainer.connectors.signal_connector"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _Quiet) for f in logger.filters):

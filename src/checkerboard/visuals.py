@@ -91,19 +91,20 @@ def sample_zoom(y: torch.Tensor, size: int = 8, scale: int = 8, max_gain: float 
     return _enlarged(crops, scale, max_gain, nrow=len(y))
 
 
-def radial_spectra_figure(samples: torch.Tensor, real: torch.Tensor):
+def radial_spectra_figure(samples: torch.Tensor, real: torch.Tensor, label: str = "samples"):
     """The mean radial power spectra (``spectra.radial_spectrum``) of samples and real images, log axis,
     against frequency in cycles per pixel; the top half of the rings, where ``spectral_error`` is
     taken, shaded."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from checkerboard.spectra import radial_spectrum
 
-    fig, ax = plt.subplots(figsize=(4.2, 3.0), dpi=80, layout="constrained")
+    fig = Figure(figsize=(4.2, 3.0), dpi=80, layout="constrained")  # not pyplot's: nothing keeps it alive
+    ax = fig.subplots()
     size = samples.shape[-1]
-    for images, label in ((real, "real (validation)"), (samples, "samples")):
+    for images, name in ((real, "real (validation)"), (samples, label)):
         s = radial_spectrum(images.float()).mean(0).cpu()
-        ax.semilogy(torch.arange(len(s)) / size, s.clamp_min(1e-12), label=label)
+        ax.semilogy(torch.arange(len(s)) / size, s.clamp_min(1e-12), label=name)
     rings = len(s)
     ax.axvspan(rings // 2 / size, (rings - 1) / size, color="grey", alpha=0.15, label="spectral error taken")
     ax.set(xlabel="frequency (cycles / pixel; corners past 0.5)", ylabel="mean power per ring")
@@ -182,13 +183,14 @@ def phase_variance(name: str, trials: int = 400, seed: int = 0) -> torch.Tensor:
 def overlap_figure(decoder: str | dec.DecoderSpec, depth: int):
     """``overlap_counts`` of two periods of the central region as a matplotlib figure: each cell
     with its count, and a colour bar (the counts are the scale)."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     spec = dec.DecoderSpec.parse(decoder)
     counts = overlap_counts(spec, depth)
     p = 2**depth
     centre = counts[2 * p:4 * p, 2 * p:4 * p]  # two periods, away from the zero-padded border
-    fig, ax = plt.subplots(figsize=(3.6, 3.0), dpi=80, layout="constrained")
+    fig = Figure(figsize=(3.6, 3.0), dpi=80, layout="constrained")  # not pyplot's: nothing keeps it alive
+    ax = fig.subplots()
     shown = ax.imshow(centre, cmap="magma", vmin=0, vmax=float(centre.max()))
     for (r, c), v in zip(torch.cartesian_prod(*map(torch.arange, centre.shape)).tolist(), centre.flatten().tolist()):
         dark = v < 0.6 * float(centre.max())  # magma is dark at the low end
