@@ -207,3 +207,12 @@ def test_report_statistics_and_rows_from_job_folders(tmp_path, capsys):
     text = compare.markdown(tmp_path, list(rows.values()), compare.find_jobs(tmp_path), None,
                             ["val/psnr", "val/checkerboard_amplitude"])
     assert "| `tconv` | 3/3 | 10 | 20 | 21.0 ± 2.5 | 2 [" in text and "images/s |" not in text
+    # An autoencoder's bars show its reconstructions' amplitude even where an older run named its
+    # interpolations' amplitude "samples" (the generators' key): the model kind decides, not the keys.
+    metrics = json.loads((tmp_path / "tconv_0" / "metrics.json").read_text())
+    metrics["val/samples_checkerboard_amplitude"] = 5.0
+    (tmp_path / "tconv_0" / "metrics.json").write_text(json.dumps(metrics))
+    jobs = compare.find_jobs(tmp_path)
+    assert jobs[0]["metrics"]["val/interpolations_checkerboard_amplitude"] == 5.0
+    assert "val/samples_checkerboard_amplitude" not in jobs[0]["metrics"]
+    assert compare.score_key(compare.summarise(jobs)) == "checkerboard_amplitude"

@@ -144,12 +144,21 @@ def find_jobs(sweep: Path) -> list[dict]:
         if (d / ".hydra" / "overrides.yaml").is_file():
             job["overrides"] = list(OmegaConf.load(d / ".hydra" / "overrides.yaml"))
         if (d / "metrics.json").is_file() and job["state"] in ("finished", "no status"):
-            job["metrics"] = m = _last_layer(json.loads((d / "metrics.json").read_text()))
+            job["metrics"] = m = _renamed(_last_layer(json.loads((d / "metrics.json").read_text())))
             job["state"], job["decoder"], job["data"] = "finished", m["decoder"], m["data"]
             m["val/psnr_gain_last_fifth"] = psnr_gain_last_fifth(job)
         jobs.append(job)
     _settings(jobs)
     return jobs
+
+
+def _renamed(metrics: dict) -> dict:
+    """Autoencoder runs made before the generators logged their interpolations' measures as ``samples``
+    (a VAE's or a GAN's samples come with ``test/detectability``)."""
+    if "test/detectability" not in metrics:
+        for old in [k for k in metrics if "samples_checkerboard" in k]:
+            metrics.setdefault(old.replace("samples_", "interpolations_"), metrics.pop(old))
+    return metrics
 
 
 def _decoder_label(node) -> str:
@@ -306,12 +315,12 @@ def label(row: dict, several: bool) -> str:
 
 
 def score_key(rows: list[dict]) -> str:
-    """The samples' amplitude for a VAE or a GAN, else the amplitude where the runs measured it, else the
-    prominence score (older runs)."""
-    for key in ("samples_checkerboard_amplitude", "checkerboard_amplitude"):
-        if any(math.isfinite(r[f"val/{key}"]) for r in rows):
-            return key
-    return "checkerboard"
+    """The samples' amplitude for a VAE or a GAN (their samples come with a detectability), else the
+    amplitude of the reconstructions (the prominence score for runs older than the amplitude)."""
+    if any(math.isfinite(r["test/detectability"]) for r in rows):
+        return "samples_checkerboard_amplitude"
+    measured = any(math.isfinite(r["val/checkerboard_amplitude"]) for r in rows)
+    return "checkerboard_amplitude" if measured else "checkerboard"
 
 
 def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
