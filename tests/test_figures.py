@@ -60,6 +60,13 @@ def test_untrained_spectra_figure_and_bias_table(tmp_path, monkeypatch):
     assert set(table) == set(figures.VARIANTS)
     # The transposed convolutions start with a far stronger checkerboard than resize-convolution.
     assert table["tconv"]["fan-in rule (biases 0)"] > 5 * table["upsample"]["fan-in rule (biases 0)"]
+    # PyTorch's defaults start the hold's output at about 3.5x resize-convolution's (BatchNorm on batch
+    # statistics); the fan-in rule at the same scale (the tests of test_decoders bound it closely).
+    rows = dict(figures.init_scale_rows(train_seeds=4, eval_seeds=1))
+    assert set(rows) == set(figures.VARIANTS) and set(rows["tconv"]) == {"fan_in, train", "fan_in, eval",
+                                                                           "torch, train", "torch, eval"}
+    assert rows["tconv_hold"]["torch, train"] > 2.5 * rows["upsample"]["torch, train"]
+    assert 0.8 < rows["tconv_hold"]["fan_in, train"] / rows["upsample"]["fan_in, train"] < 1.25
 
 
 @pytest.mark.slow

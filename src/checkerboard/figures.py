@@ -450,6 +450,29 @@ def bias_ablation(seeds: int = SEEDS) -> dict[str, dict[str, float]]:
 
 
 
+def init_scale_rows(train_seeds: int = 20, eval_seeds: int = 200):
+    """Per decoder, the untrained model's output standard deviation on 32 validation images, pooled over
+    seeds (the root of the mean variance), under the fan-in rule and PyTorch's defaults, in train mode
+    (BatchNorm on batch statistics, as the first training step sees it) and in eval mode (fresh running
+    statistics, as ``init/*`` is measured), where the layers' random gains multiply: a heavy-tailed
+    quantity that needs many seeds (the tests use the same estimate). Yields (decoder, {setting: std})."""
+    from checkerboard.model import Autoencoder
+
+    x = _images(32)
+    for label, decoder in VARIANTS.items():
+        row = {}
+        for rule in ("fan_in", "torch"):
+            for mode, seeds in (("train", train_seeds), ("eval", eval_seeds)):
+                variance = 0.0
+                for seed in range(seeds):
+                    torch.manual_seed(seed)
+                    model = Autoencoder({**decoder, "init": rule}, channels=x.shape[1], image_size=x.shape[-1])
+                    with torch.no_grad():
+                        variance += float(model.train(mode == "train")(x).var()) / seeds
+                row[f"{rule}, {mode}"] = variance**0.5
+        yield label, row
+
+
 # --- generated images (model=vae, model=gan) --------------------------------------------------------
 
 def generated_figure(sweep: Path, n: int = 8) -> Figure:
@@ -543,6 +566,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "figures", help="where the PNGs go")
     parser.add_argument("--bias-table", action="store_true",
                         help="print the untrained amplitude with and without biases (Pons et al.)")
+    parser.add_argument("--init-table", action="store_true",
+                        help="print each decoder's output standard deviation at init under both init rules")
     parser.add_argument("data", nargs="*", default=["data=shapes"],
                         help="train.py data overrides for the figures of untrained decoders, e.g. data=folder "
                              "data.root=PATH")
@@ -551,6 +576,11 @@ def main(argv: list[str] | None = None) -> list[Path]:
     if args.bias_table:
         for label, row in bias_ablation().items():
             print(f"{label:<13} " + "  ".join(f"{k}: {v:6.2f}" for k, v in row.items()))
+        return []
+    if args.init_table:
+        print("output std at init, pooled over 20 seeds (train mode) and 200 (eval mode); a row every half minute")
+        for label, row in init_scale_rows():
+            print(f"{label:<13} " + "  ".join(f"{k}: {v:.4f}" for k, v in row.items()), flush=True)
         return []
     chosen = [name for group, names in GROUPS.items() if getattr(args, group) for name in names]
     args.out.mkdir(parents=True, exist_ok=True)
