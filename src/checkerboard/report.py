@@ -47,7 +47,8 @@ from checkerboard.formatting import tensorboard_command, with_interval, with_ran
 MEANS = ["images_per_second", "val/psnr", "val/ssim", "val/psnr_gain_last_fifth"]
 #: Median and bootstrap interval: heavy-tailed over seeds.
 MEDIANS = ["val/checkerboard_amplitude", "init/checkerboard_amplitude", "val/checkerboard_amplitude/period2",
-           "val/checkerboard_amplitude/finer", "val/checkerboard_deficit", "val/checkerboard", "init/checkerboard",
+           "val/checkerboard_amplitude/finer", "init/checkerboard_amplitude/period2",
+           "init/checkerboard_amplitude/finer", "val/checkerboard_deficit", "val/checkerboard", "init/checkerboard",
            "decoder/phase_gain_spread/last", "init/phase_gain_spread/last", "val/gradient_checkerboard",
            "val/interpolations_checkerboard_amplitude", "val/spectral_error", "init/spectral_error",
            # the samples of a VAE or a GAN (model=vae, model=gan): absent from autoencoder runs
@@ -57,7 +58,8 @@ METRICS = MEANS + MEDIANS
 HEADINGS = {"images_per_second": "images/s", "val/psnr_gain_last_fifth": "PSNR gain, last fifth (dB)",
             "val/checkerboard_amplitude": "amplitude (grey levels)",
             "init/checkerboard_amplitude": "amplitude at init", "val/checkerboard_amplitude/period2": "period 2",
-            "val/checkerboard_amplitude/finer": "finer", "val/checkerboard_deficit": "deficit",
+            "val/checkerboard_amplitude/finer": "finer", "init/checkerboard_amplitude/period2": "period 2 at init",
+            "init/checkerboard_amplitude/finer": "finer at init", "val/checkerboard_deficit": "deficit",
             "val/checkerboard": "prominence", "init/checkerboard": "prominence at init",
             "decoder/phase_gain_spread/last": "phase-gain spread", "init/phase_gain_spread/last": "spread at init",
             "val/gradient_checkerboard": "gradient pattern share",
