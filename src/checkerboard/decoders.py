@@ -138,7 +138,8 @@ class TConvHold(nn.Module):
 
     Zero insertion followed by the 2x2 box of ones is a nearest x2 resize, so the whole layer
     computes nearest resize followed by a 3x3 convolution (with the transposed kernel): the same
-    function class as ``upsample``, at the cost of the transposed convolution. The box of ones is
+    function class as ``upsample``, at the cost of the transposed convolution. Only the first row and
+    column differ from ``upsample``'s: there the box adds the padding's zero row (column) in front. The box of ones is
     the hold kernel of Sugawara et al. (its gain s^2 = 4 restores the level that zero insertion
     divided by 4, as StyleGAN2's upsampling filter does with its gain of up^2); the fan-in rule
     accounts for it (see the module docstring). The box is a buffer, not a parameter: never learned.
