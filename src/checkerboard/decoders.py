@@ -138,8 +138,10 @@ class TConvHold(nn.Module):
 
     Zero insertion followed by the 2x2 box of ones is a nearest x2 resize, so the whole layer
     computes nearest resize followed by a 3x3 convolution (with the transposed kernel): the same
-    function class as ``upsample``, at the cost of the transposed convolution. Only the first row and
-    column differ from ``upsample``'s: there the box adds the padding's zero row (column) in front. The box of ones is
+    function class as ``upsample``, at the cost of the transposed convolution. The box runs over the
+    uncropped transposed convolution, so the border is ``upsample``'s too: cropping first and padding
+    one side (an earlier version) left the first row and column short of taps, and that alone made a
+    checkerboard in training (README, Results). The box of ones is
     the hold kernel of Sugawara et al. (its gain s^2 = 4 restores the level that zero insertion
     divided by 4, as StyleGAN2's upsampling filter does with its gain of up^2); the fan-in rule
     accounts for it (see the module docstring). The box is a buffer, not a parameter: never learned.
@@ -152,7 +154,10 @@ class TConvHold(nn.Module):
         self.register_buffer("box", torch.ones(c_out, 1, 2, 2), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.pad(self.tconv(x), (1, 0, 1, 0))  # one row/column in front keeps the size at 2x
+        # The whole transposed convolution (2n + 1 a side, no cropping), then the box without padding:
+        # 2n a side, exactly nearest resize + convolution, borders included.
+        t = self.tconv
+        y = F.conv_transpose2d(x, t.weight, t.bias, stride=2)
         return F.conv2d(y, self.box.to(y.dtype), groups=y.shape[1])
 
     def output_size(self, i: int) -> int:
