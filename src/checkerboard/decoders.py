@@ -12,8 +12,9 @@ phases have 1, 2, 2 and 4 taps. Feed the layer a flat region and each phase retu
 level times the sum of its own taps, its DC gain: unless the four sums are equal, a flat input
 comes out as a fixed period-2 pattern. Random weights make unequal sums, so an untrained layer
 paints a checkerboard whatever its overlap; ``tconv4`` (4x4 kernel, 2 taps per dimension in
-every phase) has unequal sums too, only its tap counts are even. Equal sums are the condition
-(Sugawara et al.) for a flat input to stay flat. Resizing first and then convolving satisfies
+every phase) has unequal sums too, only its tap counts are even. Equal sums are what keeps a flat
+input flat (Sugawara et al. derive a checkerboard-free condition for CNNs from this multirate view;
+we read only their abstracts). Resizing first and then convolving satisfies
 it by construction: every phase sees all the taps, so every phase has the same DC gain. The
 ``1:2:2:4`` tap count is the all-ones special case of the DC gains; over random initialisations
 it shows as the per-phase output variance (``visuals.phase_variance``).
@@ -141,8 +142,8 @@ class TConvHold(nn.Module):
     function class as ``upsample``, at the cost of the transposed convolution. The box runs over the
     uncropped transposed convolution, so the border is ``upsample``'s too: cropping first and padding
     one side (an earlier version) left the first row and column short of taps, and that alone made a
-    checkerboard in training (README, Results). The box of ones is
-    the hold kernel of Sugawara et al. (its gain s^2 = 4 restores the level that zero insertion
+    checkerboard in training (README, Results). The box of ones is the zero-order hold of Sugawara et
+    al. as Kinoshita & Kiya's code builds it (its gain s^2 = 4 restores the level that zero insertion
     divided by 4, as StyleGAN2's upsampling filter does with its gain of up^2); the fan-in rule
     accounts for it (see the module docstring). The box is a buffer, not a parameter: never learned.
     """
