@@ -48,6 +48,17 @@ BAD_VALUES = [
     (["data=folder"], DataError, ["data.root=PATH"]),
     (["data=folder", "data.root=/no/such/folder"], DataError, ["data.root=/no/such/folder", "train/ and test/"]),
     (["ckpt_path=/no/such.ckpt"], ConfigError, ["ckpt_path=/no/such.ckpt", "last.ckpt"]),
+    # model=vae and model=gan
+    (["model=vae", "model.kl_weight=-1"], ConfigError, ["model.kl_weight=-1", "positive number"]),
+    (["model=vae", "model.latent_dim=0"], ConfigError, ["model.latent_dim=0", "e.g. model.latent_dim=32"]),
+    (["model=vae", "data.image_size=30"], SizeError, ["image size 30", "divisible by 2^depth = 4"]),
+    (["model=gan", "model.disc_width=0"], ConfigError, ["model.disc_width=0", "positive whole number"]),
+    (["model=gan", "model.num_samples=many"], ConfigError, ["model.num_samples='many'", "positive"]),
+    (["model=gan", "model.collapse_loss=0"], ConfigError, ["model.collapse_loss=0", "positive number"]),
+    (["model=gan", "model.min_diversity=-1"], ConfigError, ["model.min_diversity=-1", ">= 0"]),
+    (["model=gan", "model.optimizer.lr=0"], ConfigError, ["model.optimizer.lr=0", "positive number"]),
+    (["model=gan", "decoder.name=deconv"], ConfigError, ["decoder.name='deconv'", "upsample"]),
+    (["model=gan", "data.image_size=30"], SizeError, ["image size 30", "divisible by 2^depth = 4"]),
 ]
 
 

@@ -144,10 +144,12 @@ def test_off_lattice_pattern_rises_much_less(images, period):
     assert rise_off < 0.01 * rise_on
 
 
-def test_transposed_conv_scores_far_above_upsample_then_conv():
-    # Zero insertion images the input's mean onto the Nyquist frequencies; nearest upsampling's
-    # [1, 1] filter cancels it there, a random 3x3 stride-2 kernel does not. The input is
-    # non-negative, like images and post-ReLU activations: the mean is what the checkerboard is made of.
+def _random_tconv_and_upsample(measure) -> tuple[torch.Tensor, torch.Tensor]:
+    """``measure`` of a random stride-2 tconv's and of nearest upsampling + conv's output, mean over 5 seeds.
+
+    Zero insertion images the input's mean onto the Nyquist frequencies; nearest upsampling's [1, 1]
+    filter cancels it there, a random 3x3 stride-2 kernel does not. The input is non-negative, like
+    images and post-ReLU activations: the mean is what the checkerboard is made of."""
     tconv, upsample = [], []
     for seed in range(5):
         torch.manual_seed(seed)
@@ -155,9 +157,13 @@ def test_transposed_conv_scores_far_above_upsample_then_conv():
         with torch.no_grad():
             transposed = nn.ConvTranspose2d(3, 3, 3, stride=2, padding=1, output_padding=1)
             upsampling = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(3, 3, 3, padding=1))
-            tconv.append(checkerboard_score(transposed(x)).mean())
-            upsample.append(checkerboard_score(upsampling(x)).mean())
-    tconv, upsample = torch.stack(tconv).mean(), torch.stack(upsample).mean()
+            tconv.append(measure(transposed(x)).mean())
+            upsample.append(measure(upsampling(x)).mean())
+    return torch.stack(tconv).mean(), torch.stack(upsample).mean()
+
+
+def test_transposed_conv_scores_far_above_upsample_then_conv():
+    tconv, upsample = _random_tconv_and_upsample(checkerboard_score)
     # Measured about 230 against 0.85: the upsampling decoder sits at the clean-image level.
     assert upsample < 2
     assert tconv > 10 * upsample
@@ -376,17 +382,7 @@ def test_amplitude_sees_the_staircase_of_nearest_upsampling():
 
 
 def test_amplitude_of_transposed_conv_far_above_upsample_then_conv():
-    # As for the score: the input's mean makes the checkerboard of a random stride-2 tconv.
-    tconv, upsample = [], []
-    for seed in range(5):
-        torch.manual_seed(seed)
-        x = torch.rand(8, 3, 16, 16)
-        with torch.no_grad():
-            transposed = nn.ConvTranspose2d(3, 3, 3, stride=2, padding=1, output_padding=1)
-            upsampling = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(3, 3, 3, padding=1))
-            tconv.append(checkerboard_amplitude(transposed(x))["amplitude"].mean())
-            upsample.append(checkerboard_amplitude(upsampling(x))["amplitude"].mean())
-    tconv, upsample = torch.stack(tconv).mean(), torch.stack(upsample).mean()
+    tconv, upsample = _random_tconv_and_upsample(lambda y: checkerboard_amplitude(y)["amplitude"])
     # Measured 38 grey levels against 0: nearest upsampling of noise leaves no pattern of fixed sign.
     assert tconv > 10
     assert upsample < 0.1 * tconv
