@@ -125,7 +125,7 @@ def test_every_x2_layer_starts_at_the_same_output_scale(features):
 @pytest.mark.parametrize("mode", ["train", pytest.param("eval", marks=pytest.mark.slow)])
 def test_every_decoder_starts_at_the_same_output_scale(mode):
     # The whole model, default config: in train mode BatchNorm uses the batch's statistics; in eval
-    # mode, the fresh running statistics (the issue measured init there), so the layers' gains
+    # mode, the fresh running statistics (how a model is evaluated before any training step), so the layers' gains
     # compound. The output's second moment over initialisations is heavy-tailed in eval mode (a
     # product of random gains): 300 seeds keep the estimate within a few percent.
     x = make_shapes(16, 32, 3, seed=123).float() / 255
