@@ -453,8 +453,8 @@ def bias_ablation(seeds: int = SEEDS) -> dict[str, dict[str, float]]:
 def init_scale_rows(train_seeds: int = 20, eval_seeds: int = 200):
     """Per decoder, the untrained model's output standard deviation on 32 validation images, pooled over
     seeds (the root of the mean variance), under the fan-in rule and PyTorch's defaults, in train mode
-    (BatchNorm on batch statistics, as the first training step sees it) and in eval mode (fresh running
-    statistics, as ``init/*`` is measured), where the layers' random gains multiply: a heavy-tailed
+    (BatchNorm on batch statistics, as the first training step and ``init/*`` see it) and in eval mode
+    (fresh running statistics), where the layers' random gains multiply: a heavy-tailed
     quantity that needs many seeds (the tests use the same estimate). Yields (decoder, {setting: std})."""
     from checkerboard.model import Autoencoder
 
