@@ -1,6 +1,6 @@
 """Train one model: `python train.py decoder=tconv data=mnist`. See src/checkerboard/cli.py."""
 
-from checkerboard.cli import main
+from checkerboard.run.cli import main
 
 if __name__ == "__main__":
     main()

@@ -9,7 +9,7 @@
 How it measures: `checkerboard.benchmark`; the tables: `checkerboard.benchmark_report`.
 """
 
-from checkerboard.benchmark_report import main
+from checkerboard.reports.benchmark_report import main
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,7 @@
 The report itself is `checkerboard.report`.
 """
 
-from checkerboard.report import main
+from checkerboard.reports.comparison import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

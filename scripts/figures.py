@@ -9,7 +9,7 @@
 The figures themselves are `checkerboard.figures`.
 """
 
-from checkerboard.figures import main
+from checkerboard.reports.figures import main
 
 if __name__ == "__main__":
     main()

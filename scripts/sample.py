@@ -6,7 +6,7 @@
 The sampling itself is `checkerboard.sample`.
 """
 
-from checkerboard.sample import main
+from checkerboard.reports.sample import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

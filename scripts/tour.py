@@ -8,7 +8,7 @@ Exits 1 if any example disagrees with the notes. The tour itself is `checkerboar
 
 import sys
 
-from checkerboard.tour import main
+from checkerboard.notes.tour import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from checkerboard import ROOT
-from checkerboard.shapes import make_shapes
+from checkerboard.data.shapes import make_shapes
 
 # Small and quick: every training test uses the real `debug=tiny` config unless it says otherwise.
 TINY = ["debug=tiny"]

@@ -12,12 +12,12 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from checkerboard import visuals
-from checkerboard.config import compose_config
-from checkerboard.metrics import gradient_checkerboard
-from checkerboard.model import Autoencoder
-from checkerboard.shapes import make_shapes
-from checkerboard.train import train
+from checkerboard.data.shapes import make_shapes
+from checkerboard.measures.amplitude import gradient_checkerboard
+from checkerboard.models.autoencoder import Autoencoder
+from checkerboard.models.phases import overlap_counts, phase_variance
+from checkerboard.run.config import compose_config
+from checkerboard.run.training import train
 from helpers import TINY
 
 IMAGE_TAGS = ["checkerboard/zoom", "checkerboard/spectrum", "checkerboard/map", "checkerboard/error",
@@ -31,7 +31,7 @@ SCALAR_TAGS = ["train/loss", "val/loss", "val/psnr", "val/ssim", "val/checkerboa
 
 
 def test_tconv_phase_variance_is_1_2_2_4():
-    v = visuals.phase_variance("tconv")
+    v = phase_variance("tconv")
     ratios = (v / v.min()).flatten().sort().values
     # Taps per phase are 2x2, 2x1, 1x2, 1x1. 400 inits x 8 inputs x 16 pixels: the estimate's
     # relative spread is a few percent, so 15% cannot be missed by chance but 2:1 would fail.
@@ -40,15 +40,15 @@ def test_tconv_phase_variance_is_1_2_2_4():
 
 @pytest.mark.parametrize("name", ["tconv4", "upsample", "bilinear", "pixelshuffle", "tconv_hold"])
 def test_other_layers_have_flat_phase_variance(name):
-    v = visuals.phase_variance(name)
+    v = phase_variance(name)
     assert v.max() / v.min() < 1.15, v
 
 
 def test_overlap_counts_match_the_distill_picture():
-    one = visuals.overlap_counts("tconv", 1)[4:8, 4:8]
+    one = overlap_counts("tconv", 1)[4:8, 4:8]
     assert one.unique().tolist() == [1.0, 2.0, 4.0]  # 1:2:2:4 in 2D
-    assert visuals.overlap_counts("upsample", 2)[6:18, 6:18].unique().numel() == 1
-    assert visuals.overlap_counts("tconv4", 2)[6:18, 6:18].unique().numel() == 1
+    assert overlap_counts("upsample", 2)[6:18, 6:18].unique().numel() == 1
+    assert overlap_counts("tconv4", 2)[6:18, 6:18].unique().numel() == 1
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -71,8 +71,8 @@ def test_one_measurement_in_process_and_its_table():
     """The fast loop's view of the benchmark: one tiny measurement through `measure`, then its table."""
     from argparse import Namespace
 
-    from checkerboard.benchmark import measure
-    from checkerboard.benchmark_report import markdown
+    from checkerboard.reports.benchmark import measure
+    from checkerboard.reports.benchmark_report import markdown
 
     args = Namespace(device="cpu", repeats=1, steps=2, val_batches=1, chunk=1)
     record = measure("tconv", "fp32", args, TINY_DATA)

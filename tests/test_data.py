@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from checkerboard.data import Batches, FolderDataModule, ShapesDataModule, TorchvisionDataModule
+from checkerboard.data.datamodules import Batches, FolderDataModule, ShapesDataModule, TorchvisionDataModule
+from checkerboard.data.shapes import make_shapes
 from checkerboard.errors import DataError
-from checkerboard.shapes import make_shapes
 from helpers import write_cifar10, write_mnist, write_png_folder
 
 

@@ -10,10 +10,10 @@ import torch
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from checkerboard import ROOT
-from checkerboard.config import compose_config
-from checkerboard.data import Batches
-from checkerboard.model import Autoencoder
-from checkerboard.train import build
+from checkerboard.data.datamodules import Batches
+from checkerboard.models.autoencoder import Autoencoder
+from checkerboard.run.config import compose_config
+from checkerboard.run.training import build
 
 # 17 validation and 33 test images: odd, so the two ranks get shards of different sizes and an
 # image dropped (or counted twice) to even them out would change the metrics.

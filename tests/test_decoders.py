@@ -2,32 +2,34 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from checkerboard import decoders as dec
+from checkerboard.data.shapes import make_shapes
 from checkerboard.errors import SizeError
-from checkerboard.model import Autoencoder
-from checkerboard.shapes import make_shapes
+from checkerboard.models.autoencoder import Autoencoder
+from checkerboard.models.builders import DOWNSAMPLES, DecoderSpec, build_encoder, x2_layers
+from checkerboard.models.phases import phase_gain_spread, phase_gains
+from checkerboard.models.upsamplers import INITS, UPSAMPLERS, PixelShuffleUp, TConv, TConvHold
 
 
-@pytest.mark.parametrize("name", list(dec.UPSAMPLERS))
+@pytest.mark.parametrize("name", list(UPSAMPLERS))
 @pytest.mark.parametrize("channels,size", [(1, 28), (3, 28), (1, 32), (3, 32)])
-@pytest.mark.parametrize("downsample", dec.DOWNSAMPLES)
+@pytest.mark.parametrize("downsample", DOWNSAMPLES)
 def test_output_shape_equals_input_shape(name, channels, size, downsample):
     model = Autoencoder(name, channels=channels, image_size=size, width=8, downsample=downsample)
     x = torch.rand(2, channels, size, size)
     assert model(x).shape == x.shape
 
 
-@pytest.mark.parametrize("name", list(dec.UPSAMPLERS))
+@pytest.mark.parametrize("name", list(UPSAMPLERS))
 def test_each_upsampler_doubles_the_size_it_says_it_does(name):
-    layer = dec.UPSAMPLERS[name](4, 3)
+    layer = UPSAMPLERS[name](4, 3)
     for i in (3, 7, 8):
         assert layer(torch.rand(1, 4, i, i)).shape[-1] == layer.output_size(i) == 2 * i
 
 
-@pytest.mark.parametrize("init", dec.INITS)
+@pytest.mark.parametrize("init", INITS)
 def test_pixelshuffle_icnr_equals_conv_then_nearest_resize(init):
     torch.manual_seed(0)
-    layer = dec.PixelShuffleUp(5, 3, init=init)
+    layer = PixelShuffleUp(5, 3, init=init)
     x = torch.randn(4, 5, 9, 9)
     # The kernel every group of 4 consecutive channels shares, applied once, then nearest x2.
     w, b = layer.conv.weight[::4], layer.conv.bias[::4]
@@ -40,7 +42,7 @@ def test_pixelshuffle_icnr_equals_conv_then_nearest_resize(init):
 def test_tconv_hold_equals_resize_convolution_with_the_tconv_kernel():
     # Zero insertion + conv, then a 2x2 box = nearest resize + conv (with the flipped kernel).
     torch.manual_seed(0)
-    layer = dec.TConvHold(2, 2)
+    layer = TConvHold(2, 2)
     x = torch.randn(1, 2, 6, 6)
     w = layer.tconv.weight.flip(-1, -2).transpose(0, 1)  # as a plain conv kernel
     up = F.interpolate(x, scale_factor=2, mode="nearest")
@@ -51,7 +53,7 @@ def test_tconv_hold_equals_resize_convolution_with_the_tconv_kernel():
 
 
 def test_box_filter_is_not_learned():
-    layer = dec.TConvHold(2, 2)
+    layer = TConvHold(2, 2)
     assert all("box" not in name for name, _ in layer.named_parameters())
 
 
@@ -64,7 +66,7 @@ def test_size_the_decoder_cannot_reproduce_is_refused_with_both_numbers(size, de
 
 
 def test_decoders_differ_only_in_the_upsampling_layer():
-    models = {n: Autoencoder(n, width=8) for n in dec.UPSAMPLERS}
+    models = {n: Autoencoder(n, width=8) for n in UPSAMPLERS}
     encoders = {n: [type(m).__name__ for m in a.encoder] for n, a in models.items()}
     assert len({tuple(v) for v in encoders.values()}) == 1
     # Between the upsampling layers: the same BatchNorm + ReLU for every decoder.
@@ -88,7 +90,7 @@ def test_macs_from_lightnings_model_summary_equal_a_count_by_hand():
 
 # -- a fair start: the fan-in rule ------------------------------------------------------------
 
-NAMES = list(dec.UPSAMPLERS)
+NAMES = list(UPSAMPLERS)
 
 
 def _rms(y: torch.Tensor) -> float:
@@ -99,7 +101,7 @@ def _rms(y: torch.Tensor) -> float:
 def features() -> torch.Tensor:
     """Real-looking input for an x2 layer: the untrained encoder's features of the shapes images."""
     torch.manual_seed(0)
-    encoder = dec.build_encoder(3, 32, 2)
+    encoder = build_encoder(3, 32, 2)
     with torch.no_grad():
         return encoder(make_shapes(16, 32, 3, seed=5).float() / 255)  # (16, 64, 8, 8), after BN + ReLU
 
@@ -115,7 +117,7 @@ def test_every_x2_layer_starts_at_the_same_output_scale(features):
         for seed in range(200):
             torch.manual_seed(seed)
             with torch.no_grad():
-                draws.append(dec.DecoderSpec(name=name).make(name, 64, 32)(features).square().mean())
+                draws.append(DecoderSpec(name=name).make(name, 64, 32)(features).square().mean())
         scale[name] = float(torch.stack(draws).mean().sqrt())
     bilinear = scale.pop("bilinear")
     assert max(scale.values()) / min(scale.values()) < 1.05, scale
@@ -161,18 +163,18 @@ def test_same_seed_same_kernel_in_every_3x3_decoder():
     # tconv's kernel is the shared one transposed and doubled (its n is a quarter), the hold's
     # transposed, ICNR's repeated over each group of four sub-kernels; in both layers.
     def kernel(layer):
-        if isinstance(layer, dec.TConvHold):
+        if isinstance(layer, TConvHold):
             return layer.tconv.weight.transpose(0, 1).flip(-2, -1)
-        if isinstance(layer, dec.TConv):
+        if isinstance(layer, TConv):
             return layer.weight.transpose(0, 1).flip(-2, -1) / 2
-        if isinstance(layer, dec.PixelShuffleUp):
+        if isinstance(layer, PixelShuffleUp):
             return layer.conv.weight[::4]
         return layer.conv.weight
 
     kernels = {}
     for name in ("tconv", "upsample", "bilinear", "pixelshuffle", "tconv_hold"):
         torch.manual_seed(5)
-        kernels[name] = [kernel(layer).detach() for layer in dec.upsamplers(Autoencoder(name).decoder)]
+        kernels[name] = [kernel(layer).detach() for layer in x2_layers(Autoencoder(name).decoder)]
     for name, found in kernels.items():
         for a, b in zip(found, kernels["upsample"], strict=True):
             torch.testing.assert_close(a, b, rtol=0, atol=1e-6, msg=name)
@@ -185,7 +187,7 @@ def test_same_seed_same_kernel_so_the_hold_starts_as_upsample():
     x = torch.randn(2, 5, 8, 8)
     outputs = {}
     for name in ("upsample", "tconv_hold"):
-        layer = dec.DecoderSpec(name=name).make(name, 5, 3, torch.Generator().manual_seed(0))
+        layer = DecoderSpec(name=name).make(name, 5, 3, torch.Generator().manual_seed(0))
         with torch.no_grad():
             outputs[name] = layer(x)[..., 2:-2, 2:-2]
     torch.testing.assert_close(outputs["tconv_hold"], outputs["upsample"], rtol=0, atol=1e-5)
@@ -204,7 +206,7 @@ def test_encoder_starts_the_same_whatever_the_decoder():
 def test_tconv_gives_two_taps_to_odd_outputs_and_one_to_even():
     # ConvTranspose2d(k=3, s=2, padding=1, output_padding=1), every weight 1, a constant input:
     # each output counts the taps that reach it. In 1D, output o = 2 i - 1 + j for tap j = 0, 1, 2.
-    layer = dec.TConv(1, 1, 3)
+    layer = TConv(1, 1, 3)
     with torch.no_grad():
         layer.weight.fill_(1.0)
         layer.bias.zero_()
@@ -216,8 +218,8 @@ def test_tconv_gives_two_taps_to_odd_outputs_and_one_to_even():
 
 def test_phase_dc_gains_are_the_sums_of_each_phases_taps():
     torch.manual_seed(0)
-    layer = dec.TConv(2, 3, 3)
-    gains = dec.phase_gains(layer, 2)  # (c_out, c_in, 2, 2)
+    layer = TConv(2, 3, 3)
+    gains = phase_gains(layer, 2)  # (c_out, c_in, 2, 2)
     w = layer.weight.detach().transpose(0, 1)  # (c_out, c_in, 3, 3)
     # even phase: the centre tap; odd phase: the two outer taps (per dimension)
     per_dim = [[1], [0, 2]]
@@ -230,8 +232,8 @@ def test_phase_dc_gains_are_the_sums_of_each_phases_taps():
 @pytest.mark.parametrize("name", NAMES)
 def test_phase_gain_spread_at_init(name):
     torch.manual_seed(0)
-    layer = dec.DecoderSpec(name=name).make(name, 8, 3)
-    spread = dec.phase_gain_spread(layer, 8)
+    layer = DecoderSpec(name=name).make(name, 8, 3)
+    spread = phase_gain_spread(layer, 8)
     if name in ("tconv", "tconv4"):
         assert spread > 0.3  # random taps per phase: unequal DC gains
     else:

@@ -12,10 +12,10 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from checkerboard import ROOT
-from checkerboard.config import compose_config
 from checkerboard.errors import ConfigError, DataError, DivergenceError, SizeError
-from checkerboard.runfolder import unique_dir
-from checkerboard.train import train
+from checkerboard.run.config import compose_config
+from checkerboard.run.folder import unique_dir
+from checkerboard.run.training import train
 from helpers import TINY, run_cli, write_cifar10, write_mnist
 
 BAD_VALUES = [

@@ -10,7 +10,10 @@ import matplotlib.image as mpimg
 import pytest
 import torch
 
-from checkerboard import ROOT, figures
+from checkerboard import ROOT
+from checkerboard.reports import figures, untrained
+from checkerboard.reports.figures import TRAINING, main
+from checkerboard.reports.untrained import UNTRAINED_DECODERS, bias_ablation, init_scale_rows
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +44,10 @@ def test_only_the_chosen_group_is_drawn(artifact_figures):
 @pytest.mark.slow
 def test_decoders_figure_trains_every_decoder(tmp_path, monkeypatch):
     """The trained figure, in-process with one epoch instead of three (the same code path, ~15 s)."""
-    one_epoch = [o for o in figures.TRAINING if not o.startswith("trainer.max_epochs=")] + ["trainer.max_epochs=1"]
+    one_epoch = [o for o in TRAINING if not o.startswith("trainer.max_epochs=")] + ["trainer.max_epochs=1"]
     monkeypatch.setattr(figures, "TRAINING", one_epoch)
     threads = torch.get_num_threads()
-    (path,) = figures.main(["--decoders", "--out", str(tmp_path)])
+    (path,) = main(["--decoders", "--out", str(tmp_path)])
     assert path.name == "decoders.png" and path.stat().st_size < 250_000
     assert torch.get_num_threads() == threads  # the figure's one-thread training does not leak out
     image = mpimg.imread(path)[..., :3]
@@ -52,18 +55,18 @@ def test_decoders_figure_trains_every_decoder(tmp_path, monkeypatch):
 
 
 def test_untrained_spectra_figure_and_bias_table(tmp_path, monkeypatch):
-    monkeypatch.setattr(figures, "SEEDS", 2)  # the figure averages 20 initialisations; 2 show the path works
-    (path,) = figures.main(["--untrained", "--out", str(tmp_path), "data=shapes", "data.num_train=128"])
+    monkeypatch.setattr(untrained, "SEEDS", 2)  # the figure averages 20 initialisations; 2 show the path works
+    (path,) = main(["--untrained", "--out", str(tmp_path), "data=shapes", "data.num_train=128"])
     image = mpimg.imread(path)[..., :3]
     assert path.name == "untrained_spectra.png" and image.shape[1] > 1000 and image.std() > 0.1
-    table = figures.bias_ablation(seeds=1)
-    assert set(table) == set(figures.VARIANTS)
+    table = bias_ablation(seeds=1)
+    assert set(table) == set(UNTRAINED_DECODERS)
     # The transposed convolutions start with a far stronger checkerboard than resize-convolution.
     assert table["tconv"]["fan-in rule (biases 0)"] > 5 * table["upsample"]["fan-in rule (biases 0)"]
     # PyTorch's defaults start the hold's output at about 3.5x resize-convolution's (BatchNorm on batch
     # statistics); the fan-in rule at the same scale (the tests of test_decoders bound it closely).
-    rows = dict(figures.init_scale_rows(train_seeds=4, eval_seeds=1))
-    assert set(rows) == set(figures.VARIANTS) and set(rows["tconv"]) == {"fan_in, train", "fan_in, eval",
+    rows = dict(init_scale_rows(train_seeds=4, eval_seeds=1))
+    assert set(rows) == set(UNTRAINED_DECODERS) and set(rows["tconv"]) == {"fan_in, train", "fan_in, eval",
                                                                            "torch, train", "torch, eval"}
     assert rows["tconv_hold"]["torch, train"] > 2.5 * rows["upsample"]["torch, train"]
     assert 0.8 < rows["tconv_hold"]["fan_in, train"] / rows["upsample"]["fan_in, train"] < 1.25
@@ -77,6 +80,6 @@ def test_spectra_figure_of_a_sweep(tmp_path):
     result = run_cli("-m", "experiment=spectra", "debug=tiny", "decoder=tconv,upsample", "seed=0",
                      f"hydra.sweep.dir={sweep}")
     assert result.returncode == 0, result.stderr[-2000:]
-    (path,) = figures.main(["--spectra", str(sweep), "--out", str(tmp_path)])
+    (path,) = main(["--spectra", str(sweep), "--out", str(tmp_path)])
     image = mpimg.imread(path)[..., :3]
     assert path.name == "spectra_sweep.png" and image.shape[1] > 800 and image.std() > 0.1

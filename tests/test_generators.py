@@ -9,17 +9,19 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torchvision.io import decode_png
 
-from checkerboard import decoders as dec
-from checkerboard import report
-from checkerboard.config import compose_config
+from checkerboard.data.shapes import make_shapes
 from checkerboard.errors import CollapseError, ConfigError
-from checkerboard.gan import GAN, Discriminator
-from checkerboard.sample import draw, load
-from checkerboard.sample import main as sample_main
-from checkerboard.shapes import make_shapes
-from checkerboard.spectra import detectability, radial_spectrum, spectral_error
-from checkerboard.train import train
-from checkerboard.vae import VAE, kl_divergence
+from checkerboard.measures.spectra import detectability, radial_spectrum, spectral_error
+from checkerboard.models.builders import build_decoder, build_stem, x2_layers
+from checkerboard.models.gan import GAN, Discriminator
+from checkerboard.models.upsamplers import UPSAMPLERS
+from checkerboard.models.vae import VAE, kl_divergence
+from checkerboard.reports.comparison import main, markdown, summarise
+from checkerboard.reports.sample import draw, load
+from checkerboard.reports.sample import main as sample_main
+from checkerboard.reports.sweeps import find_jobs
+from checkerboard.run.config import compose_config
+from checkerboard.run.training import train
 from helpers import TINY, run_cli, write_mnist, write_png_folder
 
 MODELS = ["vae", "gan"]
@@ -74,28 +76,28 @@ def test_detectability_is_chance_for_the_same_kind_and_high_for_a_checkerboard()
 
 # -- the models: the project's decoders, fair starts ---------------------------------------------
 
-@pytest.mark.parametrize("name", list(dec.UPSAMPLERS))
+@pytest.mark.parametrize("name", list(UPSAMPLERS))
 def test_generators_are_the_projects_decoders_with_their_init(name):
     # The GAN builds stem, discriminator, then the decoder: the same draws as building them by hand,
     # so decoder=... and the fan-in init apply unchanged, and every decoder gets the same stem and critic.
     torch.manual_seed(0)
     gan = GAN(name, channels=3, image_size=32)
     torch.manual_seed(0)
-    stem = dec.build_stem(64, 32, 2, 8)
+    stem = build_stem(64, 32, 2, 8)
     critic = Discriminator(3, 16, 2, 32)
-    decoder = dec.build_decoder(name, 3, 32, 2)
+    decoder = build_decoder(name, 3, 32, 2)
     for mine, ref in ((gan.stem, stem), (gan.discriminator, critic), (gan.decoder, decoder)):
         for a, b in zip(mine.state_dict().values(), ref.state_dict().values()):
             assert torch.equal(a, b)
     torch.manual_seed(0)
     vae = VAE(decoder=name, channels=3, image_size=32)
-    assert [type(m) for m in dec.upsamplers(vae.decoder)] == [type(m) for m in dec.upsamplers(decoder)]
+    assert [type(m) for m in x2_layers(vae.decoder)] == [type(m) for m in x2_layers(decoder)]
     assert gan(torch.zeros(2, 64)).shape == vae(torch.zeros(2, 3, 32, 32)).shape == (2, 3, 32, 32)
 
 
 def test_stem_and_discriminator_start_the_same_whatever_the_decoder():
     firsts = []
-    for name in dec.UPSAMPLERS:
+    for name in UPSAMPLERS:
         torch.manual_seed(3)
         gan = GAN(name)
         torch.manual_seed(3)
@@ -264,9 +266,9 @@ def test_gan_from_the_command_line(tmp_path):
 # -- the report --------------------------------------------------------------------------------------
 
 def test_report_gains_the_sample_columns_only_where_runs_have_them(runs):
-    jobs = report.find_jobs(runs["sweep"])
-    rows = report.summarise(jobs)
-    text = report.markdown(runs["sweep"], rows, jobs, None)
+    jobs = find_jobs(runs["sweep"])
+    rows = summarise(jobs)
+    text = markdown(runs["sweep"], rows, jobs, None)
     lines = text.splitlines()
     split = lambda line: [cell.strip() for cell in line.strip("|").split("|")]
     header = split(next(line for line in lines if line.startswith("| decoder | setting")))
@@ -277,7 +279,7 @@ def test_report_gains_the_sample_columns_only_where_runs_have_them(runs):
     assert cells["gan"][psnr] == "-" and cells["autoencoder"][detect] == "-"  # what a run does not have
     assert cells["vae"][psnr] != "-" and cells["gan"][detect] != "-"
     alone = [j for j in jobs if j["name"].endswith("autoencoder")]
-    only_ae = report.markdown(runs["sweep"], report.summarise(alone), alone, None)
+    only_ae = markdown(runs["sweep"], summarise(alone), alone, None)
     assert "detectability" not in only_ae and "sample amplitude" not in only_ae
-    assert report.main([str(runs["sweep"])]) == 0  # the figures draw GAN rows too
+    assert main([str(runs["sweep"])]) == 0  # the figures draw GAN rows too
     assert (runs["sweep"] / "comparison.png").is_file() and (runs["sweep"] / "curves.png").is_file()

@@ -13,16 +13,10 @@ import torch
 from torch import nn
 from torchvision.transforms.functional import gaussian_blur
 
-from checkerboard.metrics import (
-    CheckerboardAmplitude,
-    CheckerboardScore,
-    checkerboard_amplitude,
-    checkerboard_amplitude_map,
-    checkerboard_score,
-    lattice_frequencies,
-    log_power_spectrum,
-)
-from checkerboard.shapes import make_shapes
+from checkerboard.data.shapes import make_shapes
+from checkerboard.measures.amplitude import CheckerboardAmplitude, checkerboard_amplitude, checkerboard_amplitude_map
+from checkerboard.measures.lattice import lattice_frequencies, log_power_spectrum
+from checkerboard.measures.prominence import CheckerboardScore, checkerboard_score
 
 TILES = {2: [2.0, 1.0], 3: [2.0, 1.0, 1.0], 4: [4.0, 2.0, 2.0, 1.0]}
 # Amplitude each period's pattern must be flagged at. The period-4 tile spreads its energy over 15

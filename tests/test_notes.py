@@ -12,7 +12,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from checkerboard import ROOT, figures, notes, tour
+from checkerboard import ROOT
+from checkerboard.notes import examples as notes
+from checkerboard.notes import tour
+from checkerboard.reports.figures import main
 
 TOUR = ROOT / "scripts" / "tour.py"
 BY_NAME = {e.name: e for e in notes.EXAMPLES}
@@ -155,7 +158,7 @@ def test_tour_marks_a_mismatch_and_exits_1(capsys):
 
 
 def test_notes_figures_are_drawn_small(tmp_path):
-    written = figures.main(["--notes", "--out", str(tmp_path)])
+    written = main(["--notes", "--out", str(tmp_path)])
     assert sorted(p.name for p in written) == ["padding.png", "pooled.png", "transpose.png"]
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -9,9 +9,11 @@ import statistics
 
 import pytest
 
-from checkerboard import report as compare
-from checkerboard.cli import main
-from checkerboard.config import CONFIG_DIR, compose_config
+from checkerboard.reports.comparison import main as compare_main
+from checkerboard.reports.comparison import markdown, score_key, summarise
+from checkerboard.reports.sweeps import MEANS, MEDIANS, find_jobs, last_layer
+from checkerboard.run.cli import main
+from checkerboard.run.config import CONFIG_DIR, compose_config
 from helpers import TINY, run_cli
 
 # Four jobs of a few batches each: one training step per job, not one per sample.
@@ -27,16 +29,16 @@ def job_dirs(sweep):
 
 def check_report(sweep, capsys):
     """compare.py writes its four files, and its numbers are the jobs' metrics.json values."""
-    assert compare.main([str(sweep)]) == 0
+    assert compare_main([str(sweep)]) == 0
     assert OUTPUTS <= {p.name for p in sweep.iterdir()}
     assert "| `tconv` | 2/2 |" in capsys.readouterr().out
-    metrics = [compare._last_layer(json.loads((sweep / job / "metrics.json").read_text())) for job in JOBS]
+    metrics = [last_layer(json.loads((sweep / job / "metrics.json").read_text())) for job in JOBS]
     rows = list(csv.DictReader(open(sweep / "comparison.csv")))
     assert [r["decoder"] for r in rows] == ["tconv", "upsample"]
     for row in rows:
         mine = [m for m in metrics if m["decoder"] == row["decoder"]]
         assert int(row["seeds_finished"]) == 2 and int(row["params"]) == mine[0]["params"]
-        for key in compare.MEANS:  # mean and t half-width, of what the runs wrote
+        for key in MEANS:  # mean and t half-width, of what the runs wrote
             values = [m[key] for m in mine if key in m]
             if not values:  # the PSNR gain over the last fifth needs 5 validations: none in 1 epoch
                 assert row[key] == "nan", key
@@ -44,7 +46,7 @@ def check_report(sweep, capsys):
             assert float(row[key]) == pytest.approx(statistics.fmean(values), rel=1e-9), key
             half = 12.706 * statistics.stdev(values) / math.sqrt(2)  # t(0.975, 1)
             assert float(row[key + "_ci95"]) == pytest.approx(half, rel=1e-9, abs=1e-12), key
-        for key in compare.MEDIANS:  # median and a bootstrap interval around it, inside the seeds' range
+        for key in MEDIANS:  # median and a bootstrap interval around it, inside the seeds' range
             values = [m[key] for m in mine if key in m]
             if not values:
                 continue
@@ -87,7 +89,7 @@ def test_submitit_local_sweep_in_the_default_folder(tmp_path, capsys, monkeypatc
     assert job_dirs(sweeps[0]) == {"0_tconv_shapes_s0", "1_upsample_shapes_s0"}
     assert (sweeps[0] / ".submitit").is_dir()
     monkeypatch.chdir(tmp_path)
-    assert compare.main([]) == 0  # no argument: the newest sweep
+    assert compare_main([]) == 0  # no argument: the newest sweep
     assert OUTPUTS <= {p.name for p in sweeps[0].iterdir()}
 
 
@@ -106,7 +108,7 @@ def test_report_lists_failed_and_unfinished_jobs(tmp_path, capsys):
     (sweep / "3_orphan").mkdir()
     (sweep / "3_orphan" / "status.json").write_text("{}")
 
-    assert compare.main([str(sweep)]) == 0
+    assert compare_main([str(sweep)]) == 0
     text = (sweep / "comparison.md").read_text()
     assert "**Partial**" in text
     assert "- `1_tconv_shapes_s0`: failed (model.optimizer.lr=-1" in text
@@ -163,7 +165,7 @@ def test_main_returns_the_optimized_metric(tmp_path):
 def test_compare_picks_the_newest_sweep_and_refuses_bad_folders(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as e:
-        compare.main([])
+        compare_main([])
     assert e.value.code == 2 and "no sweep under" in capsys.readouterr().err
     for i, name in enumerate(["old", "new"]):
         job = tmp_path / "outputs" / "multirun" / name / "0_tconv_shapes_s0"
@@ -171,14 +173,14 @@ def test_compare_picks_the_newest_sweep_and_refuses_bad_folders(tmp_path, monkey
         (job / "status.json").write_text(json.dumps({"state": "failed", "error": "boom"}))
         (job.parent / "multirun.yaml").write_text("{}")
         os.utime(job.parent / "multirun.yaml", (1000 + i, 1000 + i))
-    assert compare.main([]) == 0
+    assert compare_main([]) == 0
     out = capsys.readouterr().out
     assert "multirun/new" in out and "failed (boom)" in out
     assert not (tmp_path / "outputs" / "multirun" / "new" / "comparison.png").exists()  # nothing finished
     (tmp_path / "empty").mkdir()
     for bad, message in [(tmp_path / "nope", "does not exist"), (tmp_path / "empty", "holds no jobs")]:
         with pytest.raises(SystemExit) as e:
-            compare.main([str(bad)])
+            compare_main([str(bad)])
         assert e.value.code == 2 and message in capsys.readouterr().err
 
 
@@ -196,7 +198,7 @@ def test_report_statistics_and_rows_from_job_folders(tmp_path, capsys):
                 "val/psnr": 20.0 + seed, "val/ssim": 0.5, "images_per_second": 100.0,
                 "val/checkerboard_amplitude": amplitude, "decoder/phase_gain_spread/1": 0.9,
                 "decoder/phase_gain_spread/2": 0.1 * seed}))
-    rows = {r["decoder"]: r for r in compare.summarise(compare.find_jobs(tmp_path))}
+    rows = {r["decoder"]: r for r in summarise(find_jobs(tmp_path))}
     tconv = rows["tconv"]
     assert tconv["setting"] == "" and tconv["seeds_finished"] == 3  # lr is the same in every job
     assert tconv["val/psnr"] == 21.0 and tconv["val/psnr ci95"] == pytest.approx(4.303 * 1.0 / math.sqrt(3))
@@ -204,7 +206,7 @@ def test_report_statistics_and_rows_from_job_folders(tmp_path, capsys):
     assert tconv["val/checkerboard_amplitude"] == 2.0
     assert 1.0 <= tconv["val/checkerboard_amplitude lo"] <= 2.0 <= tconv["val/checkerboard_amplitude hi"] <= 30.0
     assert tconv["decoder/phase_gain_spread/last"] == pytest.approx(0.1)  # the last x2 layer's
-    text = compare.markdown(tmp_path, list(rows.values()), compare.find_jobs(tmp_path), None,
+    text = markdown(tmp_path, list(rows.values()), find_jobs(tmp_path), None,
                             ["val/psnr", "val/checkerboard_amplitude"])
     assert "| `tconv` | 3/3 | 10 | 20 | 21.0 ± 2.5 | 2 [" in text and "images/s |" not in text
     # An autoencoder's bars show its reconstructions' amplitude even where an older run named its
@@ -212,7 +214,7 @@ def test_report_statistics_and_rows_from_job_folders(tmp_path, capsys):
     metrics = json.loads((tmp_path / "tconv_0" / "metrics.json").read_text())
     metrics["val/samples_checkerboard_amplitude"] = 5.0
     (tmp_path / "tconv_0" / "metrics.json").write_text(json.dumps(metrics))
-    jobs = compare.find_jobs(tmp_path)
+    jobs = find_jobs(tmp_path)
     assert jobs[0]["metrics"]["val/interpolations_checkerboard_amplitude"] == 5.0
     assert "val/samples_checkerboard_amplitude" not in jobs[0]["metrics"]
-    assert compare.score_key(compare.summarise(jobs)) == "checkerboard_amplitude"
+    assert score_key(summarise(jobs)) == "checkerboard_amplitude"

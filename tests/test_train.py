@@ -7,14 +7,14 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from checkerboard import decoders as dec
-from checkerboard.callbacks import GracefulStop
-from checkerboard.config import compose_config
-from checkerboard.train import build, train
+from checkerboard.models.upsamplers import UPSAMPLERS
+from checkerboard.run.callbacks import GracefulStop
+from checkerboard.run.config import compose_config
+from checkerboard.run.training import build, train
 from helpers import TINY, run_cli, write_cifar10, write_mnist, write_png_folder
 
 
-@pytest.mark.parametrize("decoder", list(dec.UPSAMPLERS))
+@pytest.mark.parametrize("decoder", list(UPSAMPLERS))
 def test_fast_dev_run_every_decoder_on_shapes(tmp_path, decoder):
     cfg = compose_config(tmp_path, [f"decoder={decoder}", *TINY, "trainer.fast_dev_run=true"])
     metrics = train(cfg)
@@ -118,7 +118,7 @@ def test_training_takes_the_heap_and_ctrl_c_only_while_it_runs(tmp_path):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
-@pytest.mark.parametrize("decoder", list(dec.UPSAMPLERS))
+@pytest.mark.parametrize("decoder", list(UPSAMPLERS))
 def test_gpu_run_with_data_on_device(tmp_path, decoder):
     # trainer=gpu is bf16-mixed; the dataset lives on the GPU and batches are sliced there.
     cfg = compose_config(tmp_path, [f"decoder={decoder}", *TINY, "trainer=gpu", "data.on_device=true",

@@ -1,18 +1,13 @@
-"""Pictures of artifacts, as (3, H, W) float tensors in [0, 1] for TensorBoard and the figures.
-
-Each function takes images in [0, 1] (N, C, H, W) and returns one grid; callers log or save it.
-"""
+"""Pictures of artifacts as (3, H, W) float tensors in [0, 1], for TensorBoard and the figures."""
 
 from __future__ import annotations
 
 import matplotlib
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.utils import make_grid
 
-from checkerboard import decoders as dec
-from checkerboard.metrics import lattice_frequencies, log_power_spectrum
+from checkerboard.measures.lattice import lattice_frequencies, log_power_spectrum
 
 
 def colormap(values: torch.Tensor, name: str = "magma") -> torch.Tensor:
@@ -91,27 +86,6 @@ def sample_zoom(y: torch.Tensor, size: int = 8, scale: int = 8, max_gain: float 
     return _enlarged(crops, scale, max_gain, nrow=len(y))
 
 
-def radial_spectra_figure(samples: torch.Tensor, real: torch.Tensor, label: str = "samples"):
-    """The mean radial power spectra (``spectra.radial_spectrum``) of samples and real images, log axis,
-    against frequency in cycles per pixel; the top half of the rings, where ``spectral_error`` is
-    taken, shaded."""
-    from matplotlib.figure import Figure
-
-    from checkerboard.spectra import radial_spectrum
-
-    fig = Figure(figsize=(4.2, 3.0), dpi=80, layout="constrained")  # not pyplot's: nothing keeps it alive
-    ax = fig.subplots()
-    size = samples.shape[-1]
-    for images, name in ((real, "real (validation)"), (samples, label)):
-        s = radial_spectrum(images.float()).mean(0).cpu()
-        ax.semilogy(torch.arange(len(s)) / size, s.clamp_min(1e-12), label=name)
-    rings = len(s)
-    ax.axvspan(rings // 2 / size, (rings - 1) / size, color="grey", alpha=0.15, label="spectral error taken")
-    ax.set(xlabel="frequency (cycles / pixel; corners past 0.5)", ylabel="mean power per ring")
-    ax.legend(fontsize=7)
-    return fig
-
-
 def spectrum(err: torch.Tensor, period: int, scale: int = 3, margin: int = 4) -> torch.Tensor:
     """Log power spectrum of each image of ``err``, centred; cyan ticks in a dark margin above and
     to the left point at the rows and columns of the lattice bins k/period, leaving the bins bare.
@@ -140,66 +114,6 @@ def amplitude_map(maps: torch.Tensor, size: int) -> torch.Tensor:
     ``MAP_MAX`` grey levels or more white), tiles spread over the image they cover."""
     images = colormap((maps / MAP_MAX).clamp(0, 1), "magma")
     return grid(F.interpolate(images, size=(size, size), mode="nearest"), nrow=len(maps), scale=2)
-
-
-def overlap_counts(decoder: str | dec.DecoderSpec, depth: int, latent: int = 6) -> torch.Tensor:
-    """How many kernel taps reach each output pixel through ``depth`` stacked x2 layers.
-
-    Built from the real layer classes with one channel, all weights 1 and biases 0, applied to an
-    all-ones input: each output pixel then counts its paths to the input, the Distill figure.
-    """
-    spec = dec.DecoderSpec.parse(decoder)
-    layers = [spec.make(name, 1, 1) for name in spec.layer_names(depth)]
-    with torch.no_grad():
-        for layer in layers:
-            for name, p in layer.named_parameters():
-                p.fill_(0.0 if name.endswith("bias") else 1.0)
-        return nn.Sequential(*layers)(torch.ones(1, 1, latent, latent))[0, 0]
-
-
-def phase_variance(name: str, trials: int = 400, seed: int = 0) -> torch.Tensor:
-    """(2, 2) output variance of one random x2 layer ``name`` at each output phase (row, col parity).
-
-    ``V[i, j] = mean over trials of var(y[..., i::2, j::2])``, ``y`` the layer's output (4 -> 1
-    channels, default init) for a batch of N(0, 1) inputs, away from the zero-padded border. Biases
-    are zeroed: they add the same variance to every phase and only dilute the ratio. A phase that
-    sums n independent taps gets n times the variance, so ``tconv`` (1x1, 1x2, 2x1, 2x2 taps) gives
-    1:2:2:4. Seeded with ``seed``; the global random state is left as it was.
-    """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        total = torch.zeros(2, 2)
-        for _ in range(trials):
-            layer = dec.UPSAMPLERS[name](4, 1)
-            for n, p in layer.named_parameters():
-                if n.endswith("bias"):
-                    nn.init.zeros_(p)
-            with torch.no_grad():
-                y = layer(torch.randn(8, 4, 8, 8))[..., 4:-4, 4:-4]  # interior: no padding effects
-            total += torch.stack([torch.stack([y[..., i::2, j::2].var() for j in (0, 1)]) for i in (0, 1)])
-    return total / trials
-
-
-def overlap_figure(decoder: str | dec.DecoderSpec, depth: int):
-    """``overlap_counts`` of two periods of the central region as a matplotlib figure: each cell
-    with its count, and a colour bar (the counts are the scale)."""
-    from matplotlib.figure import Figure
-
-    spec = dec.DecoderSpec.parse(decoder)
-    counts = overlap_counts(spec, depth)
-    p = 2**depth
-    centre = counts[2 * p:4 * p, 2 * p:4 * p]  # two periods, away from the zero-padded border
-    fig = Figure(figsize=(3.6, 3.0), dpi=80, layout="constrained")  # not pyplot's: nothing keeps it alive
-    ax = fig.subplots()
-    shown = ax.imshow(centre, cmap="magma", vmin=0, vmax=float(centre.max()))
-    for (r, c), v in zip(torch.cartesian_prod(*map(torch.arange, centre.shape)).tolist(), centre.flatten().tolist()):
-        dark = v < 0.6 * float(centre.max())  # magma is dark at the low end
-        ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=7, color="white" if dark else "black")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(f"{spec.label}: kernel taps per output pixel", fontsize=8)
-    fig.colorbar(shown, ax=ax, shrink=0.8)
-    return fig
 
 
 def signed(values: torch.Tensor) -> torch.Tensor:

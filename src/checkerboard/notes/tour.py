@@ -14,8 +14,8 @@ import textwrap
 
 import torch
 
-from checkerboard import notes
 from checkerboard.formatting import number
+from checkerboard.notes import examples as notes
 
 PASS, FAIL = "✓", "✗"
 INDENT = "     "

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import torch
 
-from checkerboard.metrics import _periodic_spectrum
+from checkerboard.measures.lattice import periodic_spectrum as _periodic_spectrum
 
 
 def _rings(h: int, w: int, device: torch.device) -> torch.Tensor:

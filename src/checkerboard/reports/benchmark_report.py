@@ -16,8 +16,8 @@ from pathlib import Path
 import lightning as L
 import torch
 
-from checkerboard import decoders as dec
-from checkerboard.benchmark import DEFAULT_DATA, DEFAULT_VARIANTS, VARIANTS, measure
+from checkerboard.models.upsamplers import UPSAMPLERS
+from checkerboard.reports.benchmark import DEFAULT_DATA, DEFAULT_VARIANTS, VARIANTS, measure
 
 # -- report ---------------------------------------------------------------------------------
 COLUMNS = ("decoder", "variant", "A is", "A img/s", "B img/s", "ratio A/B (IQR)", "A-B ms/step", "s/epoch",
@@ -75,7 +75,7 @@ def main(argv=None) -> list[dict]:
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Everything after the options is a `python train.py` override "
                                        f"(default: {' '.join(DEFAULT_DATA)}).")
-    p.add_argument("--decoders", nargs="+", default=list(dec.UPSAMPLERS), choices=list(dec.UPSAMPLERS))
+    p.add_argument("--decoders", nargs="+", default=list(UPSAMPLERS), choices=list(UPSAMPLERS))
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=None,
                    help="default: fp32 on cpu; fp32, bf16, bf16+cl, bf16+cl+compile on cuda")

@@ -51,9 +51,9 @@ from pathlib import Path
 import lightning as L
 import torch
 
-from checkerboard.callbacks import ArtifactImages, sync
-from checkerboard.config import compose_config
-from checkerboard.train import build
+from checkerboard.run.callbacks import ArtifactImages, sync
+from checkerboard.run.config import compose_config
+from checkerboard.run.training import build
 
 # Named sets of overrides; the bare loop mirrors each (autocast, channels_last, torch.compile).
 VARIANTS = {

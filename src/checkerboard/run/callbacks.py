@@ -17,10 +17,20 @@ import torch
 from lightning.pytorch.profilers import PassThroughProfiler
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from checkerboard import visuals
 from checkerboard.errors import check_positive
-from checkerboard.metrics import checkerboard_amplitude_map
-from checkerboard.tensorboard import add_png
+from checkerboard.measures.amplitude import checkerboard_amplitude_map
+from checkerboard.pictures.panels import (
+    amplitude_map,
+    error_map,
+    gradient_picture,
+    grid,
+    reconstructions,
+    sample_zoom,
+    spectrum,
+    zoom,
+)
+from checkerboard.pictures.plots import overlap_figure, radial_spectra_figure
+from checkerboard.run.tensorboard import add_png
 
 
 class NoProfiler(PassThroughProfiler):
@@ -144,7 +154,7 @@ class ArtifactImages(L.Callback):
 
     def on_fit_start(self, trainer, pl_module):
         if self._active(trainer) and trainer.global_step == 0:  # a resumed run has it
-            figure = visuals.overlap_figure(pl_module.spec, pl_module.hparams.depth)
+            figure = overlap_figure(pl_module.spec, pl_module.hparams.depth)
             trainer.logger.experiment.add_figure("decoder/overlap", figure, 0)
 
     @torch.no_grad()
@@ -176,34 +186,34 @@ class ArtifactImages(L.Callback):
         x = pl_module.on_after_batch_transfer(trainer.datamodule.val[: self.num_images].to(pl_module.device))
         y = pl_module.reconstruct(x, batch_stats=untrained).float()
         x = x.float()
-        add_png(tb, "checkerboard/zoom", visuals.zoom(x, y), step)
-        add_png(tb, "checkerboard/spectrum", visuals.spectrum(y - x, period), step)
-        add_png(tb, "checkerboard/map", visuals.amplitude_map(checkerboard_amplitude_map(y, x, period), x.shape[-1]),
+        add_png(tb, "checkerboard/zoom", zoom(x, y), step)
+        add_png(tb, "checkerboard/spectrum", spectrum(y - x, period), step)
+        add_png(tb, "checkerboard/map", amplitude_map(checkerboard_amplitude_map(y, x, period), x.shape[-1]),
                 step)
-        add_png(tb, "checkerboard/error", visuals.error_map(x, y), step)
-        add_png(tb, "val/reconstructions", visuals.reconstructions(x, y), step)
+        add_png(tb, "checkerboard/error", error_map(x, y), step)
+        add_png(tb, "val/reconstructions", reconstructions(x, y), step)
         if untrained or trainer.current_epoch == trainer.max_epochs - 1:
             # At the start and the end only: a matplotlib figure costs as much as the other pictures.
             real = pl_module.on_after_batch_transfer(trainer.datamodule.val[:256].to(pl_module.device)).float()
-            figure = visuals.radial_spectra_figure(pl_module.reconstruct(real, batch_stats=untrained).float(), real,
+            figure = radial_spectra_figure(pl_module.reconstruct(real, batch_stats=untrained).float(), real,
                                                    "reconstructions")
             tb.add_figure("checkerboard/radial_spectrum", figure, step)
         if not untrained:
-            add_png(tb, "val/input_gradient", visuals.gradient_picture(pl_module.input_gradient(x)), step)
+            add_png(tb, "val/input_gradient", gradient_picture(pl_module.input_gradient(x)), step)
             if len(x) >= 2 and not hasattr(pl_module, "sample"):  # interpolations need a pair of images
                 steps = 5
                 samples = pl_module.to_image(pl_module.interpolations(x, steps)).float()
-                add_png(tb, "val/samples", visuals.grid(samples, nrow=steps, scale=2), step)
+                add_png(tb, "val/samples", grid(samples, nrow=steps, scale=2), step)
 
     def _log_samples(self, trainer, pl_module, step: int, untrained: bool) -> None:
         tb = trainer.logger.experiment
         samples = pl_module.sample(batch_stats=untrained)
-        add_png(tb, "val/prior_samples", visuals.grid(samples[:64], nrow=8, scale=2), step)
-        add_png(tb, "checkerboard/samples_zoom", visuals.sample_zoom(samples[: self.num_images]), step)
-        add_png(tb, "checkerboard/samples_spectrum", visuals.spectrum(samples[: self.num_images], pl_module.period),
+        add_png(tb, "val/prior_samples", grid(samples[:64], nrow=8, scale=2), step)
+        add_png(tb, "checkerboard/samples_zoom", sample_zoom(samples[: self.num_images]), step)
+        add_png(tb, "checkerboard/samples_spectrum", spectrum(samples[: self.num_images], pl_module.period),
                 step)
         real = trainer.datamodule.val.to(samples.device).float() / 255
-        tb.add_figure("checkerboard/radial_spectrum", visuals.radial_spectra_figure(samples, real), step)
+        tb.add_figure("checkerboard/radial_spectrum", radial_spectra_figure(samples, real), step)
 
 
 class Interrupted(Exception):

@@ -27,7 +27,11 @@ import torch
 from checkerboard.errors import ConfigError, UserError
 
 #: The classes a checkpoint may name (never an arbitrary import from a file).
-MODELS = ("checkerboard.model.Autoencoder", "checkerboard.vae.VAE", "checkerboard.gan.GAN")
+MODELS = ("checkerboard.models.autoencoder.Autoencoder", "checkerboard.models.vae.VAE",
+          "checkerboard.models.gan.GAN")
+#: Where checkpoints saved before the package was split into wings (2026-12) name the same classes.
+MOVED = {"checkerboard.model.Autoencoder": MODELS[0], "checkerboard.vae.VAE": MODELS[1],
+         "checkerboard.gan.GAN": MODELS[2]}
 SUFFIXES = (".png", ".npz")
 
 
@@ -57,6 +61,7 @@ def load(source: str | Path):
         raise ConfigError(f"{path} is a file torch can read, but no checkpoint of this project (no 'architecture' "
                           f"entry): give a checkpoint that `python train.py` saved.")
     name = saved.get("model_class", MODELS[0])  # checkpoints from before model= was a choice: autoencoders
+    name = MOVED.get(name, name)
     if name not in MODELS:
         raise ConfigError(f"{path} holds a {name}, which this version cannot sample; it knows {', '.join(MODELS)}.")
     module, cls = name.rsplit(".", 1)
@@ -78,7 +83,7 @@ def random_latents(model, n: int, generator: torch.Generator) -> torch.Tensor:
 @torch.no_grad()
 def draw(model, n: int, seed: int = 0, chunk: int = 256) -> torch.Tensor:
     """(n, C, H, W) uint8 samples of ``model`` (module docstring), seeded with ``seed``."""
-    from checkerboard.generative import as_saved
+    from checkerboard.models.generative import as_saved
 
     g = torch.Generator().manual_seed(seed)
     model.eval()

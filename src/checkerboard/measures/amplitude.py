@@ -47,168 +47,17 @@ docstring gives the formula.
 
 from __future__ import annotations
 
-import math
-
 import torch
-import torch.nn.functional as F
 from torchmetrics import Metric
 
-__all__ = [
-    "CheckerboardAmplitude",
-    "CheckerboardScore",
-    "checkerboard_amplitude",
-    "checkerboard_amplitude_map",
-    "checkerboard_score",
-    "gradient_checkerboard",
-    "lattice_frequencies",
-    "log_power_spectrum",
-    "min_image_size",
-]
-
-# Edge scale of the weight w: a pixel whose pattern-free surroundings change by 10 % of the image
-# range per pixel counts half. A ramp across a whole 32 px image (3 %/px) keeps 0.9; on an
-# anti-aliased step of the full range the weight falls to 0.07 (P = 2) or 0.14 (P = 4). Smaller
-# scales weigh textures down with the edges, larger ones let edges pass for patterns (the property
-# tests in tests/test_metrics.py hold at 0.1).
-EDGE = 0.1
-
-
-def _check(h: int, w: int, period: int) -> None:
-    if period < 2:
-        raise ValueError(f"period must be >= 2 (the total stride of the decoder), got {period}")
-    if h < 3 * period or w < 3 * period:
-        raise ValueError(
-            f"period={period} needs images of at least {3 * period} x {3 * period} px (3 bins between "
-            f"lattice frequencies keep each one's neighbourhood free of the others), got {h} x {w}"
-        )
-
-
-def _lattice_bins(h: int, w: int, period: int) -> torch.Tensor:
-    """(P**2 - 1, 2) (row, col) DFT bins of the non-zero lattice frequencies, nearest bin if not whole."""
-    _check(h, w, period)
-    a = torch.arange(period)
-    rows, cols = (a * h / period).round().long(), (a * w / period).round().long()
-    return torch.stack(torch.meshgrid(rows, cols, indexing="ij"), dim=-1).reshape(-1, 2)[1:]  # drop (0, 0)
-
-
-def lattice_frequencies(size_h: int, size_w: int, period: int) -> torch.Tensor:
-    """(P**2 - 1, 2) (row, col) pixel positions of the lattice bins in a ``log_power_spectrum`` picture."""
-    size = torch.tensor([size_h, size_w])
-    return (_lattice_bins(size_h, size_w, period) + size // 2) % size
-
-
-def _periodic_spectrum(x: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) float -> (N, H, W) channel-mean power spectrum of Moisan's periodic component."""
-    h, w = x.shape[-2:]
-    x = x - x.mean(dim=(-2, -1), keepdim=True)
-    # The smooth component solves laplacian(s) = v, v holding the jumps across the border.
-    jump_h, jump_w = x[..., -1, :] - x[..., 0, :], x[..., :, -1] - x[..., :, 0]
-    v = torch.zeros_like(x)
-    v[..., 0, :] += jump_h
-    v[..., -1, :] -= jump_h
-    v[..., :, 0] += jump_w
-    v[..., :, -1] -= jump_w
-    cos_h = torch.cos(2 * math.pi * torch.arange(h, device=x.device) / h)
-    cos_w = torch.cos(2 * math.pi * torch.arange(w, device=x.device) / w)
-    laplacian = 2 * cos_h[:, None] + 2 * cos_w[None, :] - 4
-    laplacian[0, 0] = 1  # both spectra are 0 there: the mean is removed and the jumps sum to 0
-    return (torch.fft.fft2(x) - torch.fft.fft2(v) / laplacian).abs().square().mean(dim=1)
-
-
-def log_power_spectrum(x: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) -> (N, H, W) log power spectrum of the images (Moisan's periodic component,
-    channel mean, mean removed), zero frequency at the centre. Mark it with ``lattice_frequencies``."""
-    return torch.fft.fftshift(_periodic_spectrum(x.float()), dim=(-2, -1)).clamp_min(1e-20).log()
-
-
-def _lattice_free(x: torch.Tensor, period: int) -> torch.Tensor:
-    """Circular separable filter [1/2, 1, ..., 1, 1/2] / P: zero response at every k / P but k = 0."""
-    c = x.shape[1]
-    k = torch.ones(period + 1, device=x.device)
-    k[0] = k[-1] = 0.5
-    k = k / period
-    before, after = period // 2, period - period // 2
-    x = F.pad(x, (before, after, before, after), mode="circular")
-    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
-
-
-def _edge_weight(x: torch.Tensor, smooth: torch.Tensor) -> torch.Tensor:
-    """(N, 1, H, W) edge weight w of step 2, from the image ``x`` and its pattern-free part ``smooth``."""
-    grad2 = ((smooth.roll(-1, -1) - smooth.roll(1, -1)) / 2).square()
-    grad2 = grad2 + ((smooth.roll(-1, -2) - smooth.roll(1, -2)) / 2).square()
-    value_range = x.amax(dim=(1, 2, 3), keepdim=True) - x.amin(dim=(1, 2, 3), keepdim=True)
-    return 1 / (1 + grad2.mean(dim=1, keepdim=True) / (EDGE * value_range).square().clamp_min(1e-30))
-
-
-def _prominence(x: torch.Tensor, period: int) -> torch.Tensor:
-    """(N, C, H, W) float, sides multiples of P -> (N,) mean over the lattice bins of S(l) / B(l)."""
-    smooth = _lattice_free(x, period)
-    spec = _periodic_spectrum(_edge_weight(x, smooth) * (x - smooth))
-
-    h, w = spec.shape[-2:]
-    bins = _lattice_bins(h, w, period).to(spec.device)
-    size = torch.tensor([h, w], device=spec.device)
-
-    def around(offsets: list[tuple[int, int]]) -> torch.Tensor:  # (N, L, len(offsets))
-        idx = (bins[:, None, :] + torch.tensor(offsets, device=spec.device)) % size  # the DFT is periodic
-        return spec[:, idx[..., 0], idx[..., 1]]
-
-    steps = (-2, -1, 1, 2)
-    ring = around([(a, b) for a in range(-2, 3) for b in range(-2, 3) if (a, b) != (0, 0)]).median(dim=-1).values
-    ridge = torch.maximum(around([(0, d) for d in steps]).mean(dim=-1), around([(d, 0) for d in steps]).mean(dim=-1))
-    baseline = torch.maximum(ring, ridge).clamp_min(torch.finfo(spec.dtype).tiny)
-    return (spec[:, bins[:, 0], bins[:, 1]] / baseline).mean(dim=-1)
-
-
-def checkerboard_score(output: torch.Tensor, target: torch.Tensor | None = None, period: int = 2) -> torch.Tensor:
-    """(N,) scores of ``output`` (N, C, H, W); higher means more checkerboard. Formula: module docstring.
-
-    Without ``target``: the mean lattice prominence, about 1 for a clean image (0.3 to 4 on the
-    shapes data at period 2), in the tens and more for a visible checkerboard. With ``target``: the
-    output's mean lattice prominence minus the target's, 0 when they are equal. Any float dtype
-    and device; computed in float32.
-    """
-    if output.ndim != 4:
-        raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(output.shape)}")
-    if target is not None and target.shape != output.shape:
-        raise ValueError(f"output {tuple(output.shape)} and target {tuple(target.shape)} differ in shape")
-    h, w = output.shape[-2:]
-    _check(h, w, period)
-    h, w = h - h % period, w - w % period  # whole periods only: the lattice then falls on whole bins
-
-    def prominence(x: torch.Tensor) -> torch.Tensor:
-        return _prominence(x[..., :h, :w].float(), period)
-
-    score = prominence(output)
-    return score if target is None else score - prominence(target)
-
-
-class CheckerboardScore(Metric):
-    """Mean of :func:`checkerboard_score` over every image seen since the last reset."""
-
-    higher_is_better = False
-    full_state_update = False
-
-    def __init__(self, period: int = 2, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.period = period
-        self.add_state("total", default=torch.tensor(0.0), dist_reduce_fx="sum")
-        self.add_state("count", default=torch.tensor(0), dist_reduce_fx="sum")
-
-    def update(self, preds: torch.Tensor, target: torch.Tensor | None = None) -> None:
-        scores = checkerboard_score(preds, target, self.period)
-        self.total += scores.sum()
-        self.count += scores.numel()
-
-    def compute(self) -> torch.Tensor:
-        return self.total / self.count
-
+from checkerboard.measures.lattice import edge_weight, lattice_free
 
 # Tile side of checkerboard_amplitude, in pixels (at least 3 periods): a quarter of a 32 px image
 # fills a whole tile, and a tile holds enough pixels of each phase at P = 2 and 4 for the noise floor
 # of the strongest tiles to stay under a fifth of white noise's standard deviation (tests).
 AMPLITUDE_TILE = 16
+
+
 AMPLITUDE_PARTS = ("amplitude", "period2", "finer", "deficit")
 
 
@@ -268,11 +117,11 @@ def _amplitude(output: torch.Tensor, target: torch.Tensor | None, period: int) -
     n, c = y.shape[:2]
 
     ref = y if x is None else x
-    smooth = _lattice_free(ref, p)
+    smooth = lattice_free(ref, p)
     inside = torch.zeros(h, w, device=y.device)
     inside[p // 2 : h - p // 2, p // 2 : w - p // 2] = 1  # the circular filter mixes opposite sides there
-    weight = _edge_weight(ref, smooth) * inside
-    ry = y - (smooth if x is None else _lattice_free(y, p))
+    weight = edge_weight(ref, smooth) * inside
+    ry = y - (smooth if x is None else lattice_free(y, p))
     rows, cols = _tile_cover(h // p, size, y.device), _tile_cover(w // p, size, y.device)
 
     def tile_sums(q: torch.Tensor) -> torch.Tensor:  # (N, Q, H, W) -> (N, Q, tiles, P, P): per tile and phase

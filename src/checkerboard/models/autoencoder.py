@@ -24,17 +24,24 @@ import torch.nn.functional as F
 from torchmetrics import MeanMetric
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
-from checkerboard import decoders as dec
 from checkerboard.errors import DivergenceError, SizeError, check_choice, check_positive
-from checkerboard.metrics import (
+from checkerboard.measures.amplitude import (
     CheckerboardAmplitude,
-    CheckerboardScore,
     checkerboard_amplitude,
-    checkerboard_score,
     gradient_checkerboard,
     min_image_size,
 )
-from checkerboard.spectra import spectral_error
+from checkerboard.measures.prominence import CheckerboardScore, checkerboard_score
+from checkerboard.measures.spectra import spectral_error
+from checkerboard.models.builders import (
+    DecoderSpec,
+    build_decoder,
+    build_encoder,
+    decoder_sizes,
+    encoder_sizes,
+    output_stride,
+)
+from checkerboard.models.phases import phase_gain_spreads
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}
 
@@ -57,7 +64,7 @@ class Autoencoder(L.LightningModule):
                  optimizer: partial | None = None, scheduler: partial | None = None, channels_last: bool = False,
                  compile: bool = False):
         super().__init__()
-        spec = dec.DecoderSpec.parse(decoder)
+        spec = DecoderSpec.parse(decoder)
         decoder = spec.as_dict()  # plain types in the checkpoint, which is loaded with weights_only=True
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         self.spec = spec
@@ -66,13 +73,13 @@ class Autoencoder(L.LightningModule):
             check_positive(key, value)
         check_choice("model.loss", loss, LOSSES)  # decoder and downsample: checked where they are built
         self.check_size(image_size, depth, downsample, spec)
-        self.encoder = dec.build_encoder(channels, width, depth, downsample)
-        self.decoder = dec.build_decoder(spec, channels, width, depth)
+        self.encoder = build_encoder(channels, width, depth, downsample)
+        self.decoder = build_decoder(spec, channels, width, depth)
         self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=1e-3)
         self.scheduler_factory = scheduler  # called with the optimizer, stepped once per epoch
         self.loss_fn = LOSSES[loss]
         # Artifacts sit at multiples of 1/P cycles per pixel, P the decoder's total stride.
-        self.period = dec.output_stride(depth)
+        self.period = output_stride(depth)
         self.val_metrics = self._metrics()
         self.test_metrics = self._metrics()
         self.init_metrics: dict[str, float] = {}  # measured before training, in on_train_start
@@ -82,17 +89,17 @@ class Autoencoder(L.LightningModule):
             self.to(memory_format=torch.channels_last)
 
     @staticmethod
-    def check_size(image_size: int, depth: int, downsample: str, decoder: dec.DecoderSpec | str) -> None:
+    def check_size(image_size: int, depth: int, downsample: str, decoder: DecoderSpec | str) -> None:
         """Refuse, before training, an image size that the decoder cannot give back exactly."""
         with torch.random.fork_rng(devices=[]):  # the probe must not move the seed the real layers start from
-            probe = dec.build_decoder(decoder, 1, 1, depth)  # and it refuses a bad decoder setting first
+            probe = build_decoder(decoder, 1, 1, depth)  # and it refuses a bad decoder setting first
         try:
-            enc = dec.encoder_sizes(image_size, depth, downsample)
-            out = dec.decoder_sizes(probe, enc[-1])
+            enc = encoder_sizes(image_size, depth, downsample)
+            out = decoder_sizes(probe, enc[-1])
         except ValueError as e:
             raise SizeError(f"image size {image_size} is too small for model.depth={depth}: {e}") from e
         if out[-1] != image_size:
-            ok = [s for s in range(8, 129) if dec.encoder_sizes(s, depth, downsample)[-1] * 2**depth == s]
+            ok = [s for s in range(8, 129) if encoder_sizes(s, depth, downsample)[-1] * 2**depth == s]
             raise SizeError(
                 f"image size {image_size} cannot be reproduced with model.depth={depth}: the encoder takes it "
                 f"{' -> '.join(map(str, enc))} and the decoder gives back {' -> '.join(map(str, out))}. "
@@ -239,7 +246,7 @@ class Autoencoder(L.LightningModule):
 
     def phase_gain_spreads(self) -> dict[str, float]:
         """``decoder/phase_gain_spread/<k>`` of each x2 layer k (1 = first): see `decoders.phase_gain_spread`."""
-        return dec.phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth)
+        return phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth)
 
     def test_step(self, x: torch.Tensor, batch_idx: int) -> None:
         self._evaluate(x, "test", self.test_metrics)

@@ -44,10 +44,11 @@ import torch.nn.functional as F
 from torchmetrics import MeanMetric
 
 from checkerboard import arithmetic as ar
-from checkerboard import decoders as dec
 from checkerboard.errors import CollapseError, ConfigError, DivergenceError, check_positive
-from checkerboard.generative import Generative
-from checkerboard.model import Autoencoder
+from checkerboard.models.autoencoder import Autoencoder
+from checkerboard.models.builders import DecoderSpec, build_decoder, build_stem, encoder_sizes, output_stride, widths
+from checkerboard.models.generative import Generative
+from checkerboard.models.phases import phase_gain_spreads
 
 
 class Discriminator(nn.Sequential):
@@ -57,10 +58,10 @@ class Discriminator(nn.Sequential):
     def __init__(self, channels: int, width: int, depth: int, image_size: int, spectral_norm: bool = True):
         norm = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda m: m)
         layers, size = [norm(nn.Conv2d(channels, width, 3, padding=1)), nn.LeakyReLU(0.2)], image_size
-        for c in dec.widths(width, depth):
+        for c in widths(width, depth):
             layers += [norm(nn.Conv2d(c, 2 * c, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
             size = ar.conv_output_size(size, 4, 2, 1)
-        layers += [nn.Flatten(), norm(nn.Linear(2 * dec.widths(width, depth)[-1] * size * size, 1))]
+        layers += [nn.Flatten(), norm(nn.Linear(2 * widths(width, depth)[-1] * size * size, 1))]
         super().__init__(*layers)
 
 
@@ -72,7 +73,7 @@ class GAN(Generative, L.LightningModule):
                  num_samples: int = 256, optimizer: partial | None = None, collapse_loss: float = 0.05,
                  collapse_steps: int = 300, min_diversity: float = 0.1):
         super().__init__()
-        spec = dec.DecoderSpec.parse(decoder)
+        spec = DecoderSpec.parse(decoder)
         decoder = spec.as_dict()  # plain types in the checkpoint, which is loaded with weights_only=True
         self.save_hyperparameters(ignore=["optimizer"])
         self.spec = spec
@@ -86,16 +87,16 @@ class GAN(Generative, L.LightningModule):
             raise ConfigError(f"model.min_diversity={min_diversity!r} is not valid: it must be a number >= 0 "
                               f"(e.g. model.min_diversity=0.1; 0 turns the check off).")
         Autoencoder.check_size(image_size, depth, "stride", spec)
-        size = dec.encoder_sizes(image_size, depth)[-1]
+        size = encoder_sizes(image_size, depth)[-1]
         # Stem and discriminator first, the decoder last: for a seed, every decoder gets the same stem
         # and discriminator, and the decoders draw from the same state (so their 3x3 x2 layers share
         # one kernel, as in the autoencoder).
-        self.stem = dec.build_stem(latent_dim, width, depth, size)
+        self.stem = build_stem(latent_dim, width, depth, size)
         self.discriminator = Discriminator(channels, disc_width, depth, image_size, spectral_norm)
-        self.decoder = dec.build_decoder(spec, channels, width, depth)
+        self.decoder = build_decoder(spec, channels, width, depth)
         self.automatic_optimization = False  # two optimisers, stepped in turn by training_step
         self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999))
-        self.period = dec.output_stride(depth)
+        self.period = output_stride(depth)
         self.init_sampling(latent_dim, num_samples)
         self.val_real = MeanMetric()  # the discriminator's loss on held-out real images
         self.init_metrics: dict[str, float] = {}
@@ -189,7 +190,7 @@ class GAN(Generative, L.LightningModule):
         self.log("val/loss_g", F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits)))
         measured = self.log_sample_metrics("val")
         self.log("val/loss", measured["val/samples_spectral_error"], prog_bar=True)
-        self.log_dict(dec.phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth))
+        self.log_dict(phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth))
         if measured["val/samples_diversity"] < self.hparams.min_diversity:
             raise CollapseError(
                 f"the GAN collapsed: after epoch {self.current_epoch} its samples differ from each other "
@@ -207,7 +208,7 @@ class GAN(Generative, L.LightningModule):
     def on_train_start(self) -> None:
         """The untrained generator's samples, BatchNorm on batch statistics as the first step sees them."""
         if not self.init_metrics:  # a resumed run has them from its checkpoint
-            spreads = dec.phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth)
+            spreads = phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth)
             self.init_metrics = {**self.init_sample_metrics(),
                                  **{k.replace("decoder/", "init/"): v for k, v in spreads.items()}}
             if self.logger is not None:

@@ -21,16 +21,16 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
-from checkerboard.config import CONFIG_DIR
 from checkerboard.errors import UserError
-from checkerboard.runfolder import resume_command, set_status
+from checkerboard.run.config import CONFIG_DIR
+from checkerboard.run.folder import resume_command, set_status
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     """Train one run; returns ``cfg.optimized_metric`` for sweepers."""
-    from checkerboard.callbacks import Interrupted
-    from checkerboard.train import train
+    from checkerboard.run.callbacks import Interrupted
+    from checkerboard.run.training import train
 
     # The garbage collector need not walk torch's and Lightning's import-time objects again and
     # again, nor at exit. A sweep on Hydra's basic launcher runs its jobs in this process: the

@@ -23,8 +23,8 @@ import copy
 import torch
 import torch.nn as nn
 
-from checkerboard.metrics import checkerboard_amplitude
-from checkerboard.spectra import detectability, spectral_error
+from checkerboard.measures.amplitude import checkerboard_amplitude
+from checkerboard.measures.spectra import detectability, spectral_error
 
 FIXED_SEED = 0       # the fixed latents: the same draws in every run, so epochs and runs line up
 DETECT_SEED = 1      # fresh latents for detectability, not the ones logged every epoch

@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from checkerboard import ROOT
 from checkerboard.errors import ConfigError, UserError, check_positive
-from checkerboard.runfolder import unique_dir
+from checkerboard.run.folder import unique_dir
 
 CONFIG_DIR = ROOT / "configs"
 
@@ -29,7 +29,7 @@ def tensorboard_folder(ckpt_path, output_dir: str) -> str:
 def folder_label(decoder) -> str:
     """The decoder's label (``upsample+tconv``, ``tconv[init=torch]``) as a folder name that a shell
     and Hydra's override parser take as it is: ``upsample-tconv``, ``tconv.init_torch``."""
-    from checkerboard.decoders import DecoderSpec
+    from checkerboard.models.builders import DecoderSpec
 
     try:
         label = DecoderSpec.parse(OmegaConf.to_container(decoder, resolve=True)).label

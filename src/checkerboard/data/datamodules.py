@@ -14,8 +14,8 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 
+from checkerboard.data.shapes import make_shapes
 from checkerboard.errors import DataError
-from checkerboard.shapes import make_shapes
 
 
 class Batches:

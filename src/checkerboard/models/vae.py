@@ -26,10 +26,10 @@ import torch
 import torch.nn as nn
 from torchmetrics import MeanMetric
 
-from checkerboard import decoders as dec
 from checkerboard.errors import check_positive
-from checkerboard.generative import Generative
-from checkerboard.model import Autoencoder
+from checkerboard.models.autoencoder import Autoencoder
+from checkerboard.models.builders import DecoderSpec, build_stem, encoder_sizes, widths
+from checkerboard.models.generative import Generative
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -50,15 +50,15 @@ class VAE(Generative, Autoencoder):
         stem_seed = int(torch.randint(2**62, ()))
         # Plain types in the saved hyperparameters (Hydra passes a DictConfig), which the checkpoint
         # keeps and which is loaded with weights_only=True: this frame's are saved too.
-        kwargs["decoder"] = dec.DecoderSpec.parse(kwargs.get("decoder", "tconv")).as_dict()
+        kwargs["decoder"] = DecoderSpec.parse(kwargs.get("decoder", "tconv")).as_dict()
         super().__init__(**kwargs)
         hp = self.hparams
-        size = dec.encoder_sizes(hp.image_size, hp.depth, hp.downsample)[-1]
-        c = dec.widths(hp.width, hp.depth)[-1]
+        size = encoder_sizes(hp.image_size, hp.depth, hp.downsample)[-1]
+        c = widths(hp.width, hp.depth)[-1]
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(stem_seed)
             self.posterior = nn.Sequential(nn.Flatten(), nn.Linear(c * size * size, 2 * latent_dim))
-            self.stem = dec.build_stem(latent_dim, hp.width, hp.depth, size)
+            self.stem = build_stem(latent_dim, hp.width, hp.depth, size)
         self.kl_weight = kl_weight
         self.init_sampling(latent_dim, num_samples)
 

@@ -20,10 +20,10 @@ from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
-from checkerboard.callbacks import ArtifactImages, GracefulStop, Throughput
-from checkerboard.config import instantiate, instantiate_callbacks, instantiate_logger, validate
 from checkerboard.formatting import summary
-from checkerboard.runfolder import check_checkpoint, set_status, write_json
+from checkerboard.run.callbacks import ArtifactImages, GracefulStop, Throughput
+from checkerboard.run.config import instantiate, instantiate_callbacks, instantiate_logger, validate
+from checkerboard.run.folder import check_checkpoint, set_status, write_json
 
 
 def quiet_lightning() -> None:

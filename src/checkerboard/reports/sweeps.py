@@ -1,0 +1,181 @@
+"""Sweep folders read back: the jobs, their settings, metrics.json and TensorBoard curves."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+from PIL import Image  # noqa: E402
+
+#: Mean and t-interval: roughly normal over seeds.
+MEANS = ["images_per_second", "val/psnr", "val/ssim", "val/psnr_gain_last_fifth"]
+
+
+#: Median and bootstrap interval: heavy-tailed over seeds.
+MEDIANS = ["val/checkerboard_amplitude", "init/checkerboard_amplitude", "val/checkerboard_amplitude/period2",
+           "val/checkerboard_amplitude/finer", "init/checkerboard_amplitude/period2",
+           "init/checkerboard_amplitude/finer", "val/checkerboard_deficit", "val/checkerboard", "init/checkerboard",
+           "decoder/phase_gain_spread/last", "init/phase_gain_spread/last", "val/gradient_checkerboard",
+           "val/interpolations_checkerboard_amplitude", "val/spectral_error", "init/spectral_error",
+           # the samples of a VAE or a GAN (model=vae, model=gan): absent from autoencoder runs
+           "val/samples_checkerboard_amplitude", "init/samples_checkerboard_amplitude", "val/samples_spectral_error",
+           "test/detectability"]
+
+
+METRICS = MEANS + MEDIANS
+
+
+HEADINGS = {"images_per_second": "images/s", "val/psnr_gain_last_fifth": "PSNR gain, last fifth (dB)",
+            "val/checkerboard_amplitude": "amplitude (grey levels)",
+            "init/checkerboard_amplitude": "amplitude at init", "val/checkerboard_amplitude/period2": "period 2",
+            "val/checkerboard_amplitude/finer": "finer", "init/checkerboard_amplitude/period2": "period 2 at init",
+            "init/checkerboard_amplitude/finer": "finer at init", "val/checkerboard_deficit": "deficit",
+            "val/checkerboard": "prominence", "init/checkerboard": "prominence at init",
+            "decoder/phase_gain_spread/last": "phase-gain spread", "init/phase_gain_spread/last": "spread at init",
+            "val/gradient_checkerboard": "gradient pattern share",
+            "val/interpolations_checkerboard_amplitude": "interpolations' amplitude",
+            "val/spectral_error": "spectral error", "init/spectral_error": "spectral error at init",
+            "val/samples_checkerboard_amplitude": "sample amplitude", "init/samples_checkerboard_amplitude":
+            "sample amplitude at init", "val/samples_spectral_error": "sample spectral error",
+            "test/detectability": "detectability"}
+
+
+# Overrides that never define a row: the seed axis, settings of how a job runs rather than what it
+# is, and the decoder and data, which have columns of their own.
+NOT_A_SETTING = {"seed", "num_threads", "trainer.enable_progress_bar", "data.download", "paths.data_dir",
+                 "decoder", "data", "experiment"}
+
+
+NOT_A_SETTING_PREFIXES = ("hydra.", "decoder.", "callbacks.")
+
+
+def last_layer(metrics: dict) -> dict:
+    """``.../phase_gain_spread/last``: the spread of the decoder's last x2 layer, whatever the depth."""
+    out = dict(metrics)
+    for prefix in ("decoder/phase_gain_spread/", "init/phase_gain_spread/"):
+        layers = sorted(int(k[len(prefix):]) for k in metrics if k.startswith(prefix) and k[len(prefix):].isdigit())
+        if layers:
+            out[prefix + "last"] = metrics[f"{prefix}{layers[-1]}"]
+    return out
+
+
+def natural(name: str) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def find_jobs(sweep: Path) -> list[dict]:
+    """Every folder under ``sweep`` holding `.hydra/config.yaml` or `status.json` (launcher files aside)."""
+    dirs = {p.parent for p in sweep.rglob("status.json")}
+    dirs |= {p.parent.parent for p in sweep.rglob("config.yaml") if p.parent.name == ".hydra"}
+    jobs = []
+    for d in sorted((d for d in dirs if d != sweep and ".submitit" not in d.parts), key=lambda d: natural(str(d))):
+        job = {"name": str(d.relative_to(sweep)), "dir": d, "state": "no status", "metrics": None}
+        if (d / "status.json").is_file():
+            status = json.loads((d / "status.json").read_text())
+            job["state"], job["error"] = status.get("state", "no status"), status.get("error")
+        if (d / ".hydra" / "config.yaml").is_file():
+            cfg = OmegaConf.load(d / ".hydra" / "config.yaml")
+            job["decoder"] = decoder_label(OmegaConf.select(cfg, "decoder"))
+            job["data"] = OmegaConf.select(cfg, "data.name", default="?")
+        if (d / ".hydra" / "overrides.yaml").is_file():
+            job["overrides"] = list(OmegaConf.load(d / ".hydra" / "overrides.yaml"))
+        if (d / "metrics.json").is_file() and job["state"] in ("finished", "no status"):
+            job["metrics"] = m = renamed(last_layer(json.loads((d / "metrics.json").read_text())))
+            job["state"], job["decoder"], job["data"] = "finished", m["decoder"], m["data"]
+            m["val/psnr_gain_last_fifth"] = psnr_gain_last_fifth(job)
+        jobs.append(job)
+    settings(jobs)
+    return jobs
+
+
+def renamed(metrics: dict) -> dict:
+    """Autoencoder runs made before the generators logged their interpolations' measures as ``samples``
+    (a VAE's or a GAN's samples come with ``test/detectability``)."""
+    if "test/detectability" not in metrics:
+        for old in [k for k in metrics if "samples_checkerboard" in k]:
+            metrics.setdefault(old.replace("samples_", "interpolations_"), metrics.pop(old))
+    return metrics
+
+
+def decoder_label(node) -> str:
+    if node is None:
+        return "?"
+    from checkerboard.models.builders import DecoderSpec
+
+    try:
+        return DecoderSpec.parse(OmegaConf.to_container(node)).label
+    except Exception:  # a config this version cannot read: its name will do
+        return str(OmegaConf.select(node, "name", default="?"))
+
+
+def settings(jobs: list[dict]) -> None:
+    """``job["setting"]``: the overrides besides seed, data and decoder whose value differs between jobs."""
+    parsed = []
+    for job in jobs:
+        pairs = (o.lstrip("+~").split("=", 1) for o in job.get("overrides", []))
+        parsed.append({k: v for k, *rest in pairs for v in [rest[0] if rest else ""]
+                       if k not in NOT_A_SETTING and not k.startswith(NOT_A_SETTING_PREFIXES)})
+    known = [p for job, p in zip(jobs, parsed) if "overrides" in job]  # a folder without config tells nothing
+    keys = sorted({k for p in known for k in p})
+    varying = [k for k in keys if len({p.get(k) for p in known}) > 1]
+    for job, p in zip(jobs, parsed):
+        job["setting"] = " ".join(f"{k}={p[k]}" for k in varying if k in p)
+
+
+def expected_jobs(sweep: Path) -> int | None:
+    """How many jobs `multirun.yaml` asked for (sweeper params and command line), if it can tell."""
+    try:
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        cfg = OmegaConf.load(sweep / "multirun.yaml")
+        params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
+        args = [f"{k}={v}" for k, v in params.items()] + list(cfg.hydra.overrides.task)
+        counts = {o.get_key_element(): len(list(o.sweep_iterator())) if o.is_sweep_override() else 1
+                  for o in OverridesParser.create().parse_overrides(args)}
+        return math.prod(counts.values())
+    except Exception:  # no multirun.yaml, or a sweep (glob, range of floats) we cannot count here
+        return None
+
+
+def events(job: dict, kind: str = "scalars") -> dict:
+    """The job's TensorBoard ``kind`` ("scalars" or "images"), every one logged (no sampling)."""
+    from tensorboard.backend.event_processing.event_accumulator import IMAGES, SCALARS, EventAccumulator
+
+    key = f"events_{kind}"
+    if key not in job:
+        # A resumed run writes into the run it resumed (metrics.json says where).
+        folder = Path((job.get("metrics") or {}).get("tensorboard") or job["dir"]) / "tensorboard"
+        job[key] = {}
+        if folder.is_dir():
+            size = {SCALARS: 0, IMAGES: 0} if kind == "images" else {SCALARS: 0, IMAGES: 1}
+            acc = EventAccumulator(str(folder), size_guidance=size).Reload()
+            read = acc.Images if kind == "images" else acc.Scalars
+            job[key] = {t: read(t) for t in acc.Tags()[kind]}
+    return job[key]
+
+
+def psnr_gain_last_fifth(job: dict) -> float | None:
+    """How much val/psnr still rose over the last fifth of the run's validations (the convergence check)."""
+    curve = [e.value for e in events(job).get("val/psnr", []) if e.step > 0]  # step 0: the untrained model
+    if len(curve) < 5:
+        return None
+    return curve[-1] - curve[int(0.8 * (len(curve) - 1))]
+
+
+def last_image(job: dict, tag: str) -> np.ndarray | None:
+    found = events(job, "images").get(tag)
+    return np.asarray(Image.open(io.BytesIO(found[-1].encoded_image_string)).convert("RGB")) if found else None
+
+
+def newest_sweep(root: Path) -> Path | None:
+    sweeps = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    stamp = lambda p: (p / "multirun.yaml").stat().st_mtime if (p / "multirun.yaml").exists() else p.stat().st_mtime
+    return max(sweeps, key=stamp, default=None)
