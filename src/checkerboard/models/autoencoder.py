@@ -31,6 +31,7 @@ from checkerboard.measures.amplitude import (
     gradient_checkerboard,
     min_image_size,
 )
+from checkerboard.measures.keys import amplitude_names
 from checkerboard.measures.prominence import CheckerboardScore, checkerboard_score
 from checkerboard.measures.spectra import spectral_error
 from checkerboard.models.builders import (
@@ -44,12 +45,6 @@ from checkerboard.models.builders import (
 from checkerboard.models.phases import phase_gain_spreads
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}
-
-
-def amplitude_names(parts: dict) -> dict:
-    """The amplitude's parts under the names the logs use (``checkerboard_amplitude/period2``, ...)."""
-    return {"checkerboard_amplitude": parts["amplitude"], "checkerboard_amplitude/period2": parts["period2"],
-            "checkerboard_amplitude/finer": parts["finer"], "checkerboard_deficit": parts["deficit"]}
 
 
 class Autoencoder(L.LightningModule):

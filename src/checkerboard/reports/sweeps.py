@@ -15,37 +15,13 @@ import numpy as np  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 from PIL import Image  # noqa: E402
 
-#: Mean and t-interval: roughly normal over seeds.
-MEANS = ["images_per_second", "val/psnr", "val/ssim", "val/psnr_gain_last_fifth"]
+from checkerboard.measures.keys import headings, report_keys
 
-
-#: Median and bootstrap interval: heavy-tailed over seeds.
-MEDIANS = ["val/checkerboard_amplitude", "init/checkerboard_amplitude", "val/checkerboard_amplitude/period2",
-           "val/checkerboard_amplitude/finer", "init/checkerboard_amplitude/period2",
-           "init/checkerboard_amplitude/finer", "val/checkerboard_deficit", "val/checkerboard", "init/checkerboard",
-           "decoder/phase_gain_spread/last", "init/phase_gain_spread/last", "val/gradient_checkerboard",
-           "val/interpolations_checkerboard_amplitude", "val/spectral_error", "init/spectral_error",
-           # the samples of a VAE or a GAN (model=vae, model=gan): absent from autoencoder runs
-           "val/samples_checkerboard_amplitude", "init/samples_checkerboard_amplitude", "val/samples_spectral_error",
-           "test/detectability"]
-
-
+#: Mean and t-interval (roughly normal over seeds), median and its interval (heavy-tailed): from the registry.
+MEANS = report_keys("mean")
+MEDIANS = report_keys("median")
 METRICS = MEANS + MEDIANS
-
-
-HEADINGS = {"images_per_second": "images/s", "val/psnr_gain_last_fifth": "PSNR gain, last fifth (dB)",
-            "val/checkerboard_amplitude": "amplitude (grey levels)",
-            "init/checkerboard_amplitude": "amplitude at init", "val/checkerboard_amplitude/period2": "period 2",
-            "val/checkerboard_amplitude/finer": "finer", "init/checkerboard_amplitude/period2": "period 2 at init",
-            "init/checkerboard_amplitude/finer": "finer at init", "val/checkerboard_deficit": "deficit",
-            "val/checkerboard": "prominence", "init/checkerboard": "prominence at init",
-            "decoder/phase_gain_spread/last": "phase-gain spread", "init/phase_gain_spread/last": "spread at init",
-            "val/gradient_checkerboard": "gradient pattern share",
-            "val/interpolations_checkerboard_amplitude": "interpolations' amplitude",
-            "val/spectral_error": "spectral error", "init/spectral_error": "spectral error at init",
-            "val/samples_checkerboard_amplitude": "sample amplitude", "init/samples_checkerboard_amplitude":
-            "sample amplitude at init", "val/samples_spectral_error": "sample spectral error",
-            "test/detectability": "detectability"}
+HEADINGS = headings()
 
 
 # Overrides that never define a row: the seed axis, settings of how a job runs rather than what it

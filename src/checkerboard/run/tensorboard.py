@@ -16,24 +16,10 @@ from lightning.fabric.utilities.logger import _flatten_dict
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 
-#: The Custom Scalars tab: category -> chart -> (kind, tag regexes).
-LAYOUT = {
-    "checkerboard": {
-        "amplitude, grey levels (step 0: untrained)": ["Multiline", [r"val/checkerboard_amplitude(/.*)?$"]],
-        "prominence (0 = none)": ["Multiline", [r"val/checkerboard$"]],
-        "phase-gain spread of each x2 layer (0 = equal DC gains)": ["Multiline", [r"decoder/phase_gain_spread/.*"]],
-        "amplitude of samples (VAE, GAN) or decoded interpolations (no target)":
-            ["Multiline", [r"val/samples_checkerboard_amplitude", r"val/interpolations_checkerboard_amplitude"]],
-        "spectral error of reconstructions or samples (0 = the real images' radial spectrum)":
-            ["Multiline", [r"val/spectral_error", r"val/samples_spectral_error"]],
-        "the input gradient's pattern, share of its RMS": ["Multiline", [r"val/gradient_checkerboard"]],
-    },
-    "quality": {
-        "PSNR (dB)": ["Multiline", [r"val/psnr"]],
-        "SSIM": ["Multiline", [r"val/ssim"]],
-        "loss": ["Multiline", [r"train/loss", r"val/loss"]],
-    },
-}
+from checkerboard.measures.keys import layout
+
+#: The Custom Scalars tab: category -> chart -> (kind, tag regexes), from the registry of measures.
+LAYOUT = layout()
 
 
 class TensorBoard(TensorBoardLogger):

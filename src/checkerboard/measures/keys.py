@@ -1,0 +1,124 @@
+"""The registry of what is measured: every logged tag once, with its heading, unit, summary over seeds and chart.
+
+A measure ``name`` is logged as ``val/<name>`` every validation (``decoder/<name>/<k>`` for a per-layer
+one), as ``init/<name>`` before training when ``at_init``, and as ``test/<name>`` at the end when
+``stages`` says so. The TensorBoard layout (`run.tensorboard`), the end-of-run summary (`formatting`),
+the comparison report's columns (`reports.sweeps`, `reports.comparison`) and the figures read this
+list; adding a measure is one entry here plus the function that computes it.
+
+``summary``: ``mean`` (shown with a t-interval: roughly normal over seeds) or ``median`` (shown with an
+order-statistic interval: heavy-tailed over seeds, one seed can be ten times another).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Custom Scalars charts, in the order TensorBoard shows them: (category, title).
+CHARTS = {
+    "amplitude": ("checkerboard", "amplitude, grey levels (step 0: untrained)"),
+    "prominence": ("checkerboard", "prominence (0 = none)"),
+    "spread": ("checkerboard", "phase-gain spread of each x2 layer (0 = equal DC gains)"),
+    "no_target": ("checkerboard", "amplitude of samples (VAE, GAN) or decoded interpolations (no target)"),
+    "spectral": ("checkerboard", "spectral error of reconstructions or samples (0 = the real images' radial spectrum)"),
+    "gradient": ("checkerboard", "the input gradient's pattern, share of its RMS"),
+    "psnr": ("quality", "PSNR (dB)"),
+    "ssim": ("quality", "SSIM"),
+    "loss": ("quality", "loss"),
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str                 # the tag without its stage: val/<name>, init/<name>, test/<name>
+    heading: str              # the report's column heading
+    unit: str                 # what one unit is, for tables and the README
+    summary: str = "median"   # mean | median, over seeds
+    chart: str | None = None  # a key of CHARTS, or None: not charted in Custom Scalars
+    at_init: bool = False     # also measured on the untrained model (init/<name>, step 0 of the curve)
+    stages: tuple[str, ...] = ("val",)
+    per_layer: bool = False   # decoder/<name>/<k> for each x2 layer k; the report shows the last layer's
+
+    def key(self, stage: str) -> str:
+        """The metrics.json key a report reads: ``val/<name>``, ``init/<name>``; a per-layer measure's last layer."""
+        if self.per_layer:
+            return f"{'decoder' if stage == 'val' else stage}/{self.name}/last"
+        return f"{stage}/{self.name}" if stage else self.name
+
+    @property
+    def pattern(self) -> str:
+        """The regex of its curve's tags in TensorBoard."""
+        if self.per_layer:
+            return rf"decoder/{re.escape(self.name)}/\d+$"
+        return rf"val/{re.escape(self.name)}$"
+
+
+AMPLITUDE = "checkerboard_amplitude"
+
+MEASURES = [
+    Measure("images_per_second", "images/s", "training images per second", "mean", stages=("",)),
+    Measure("psnr", "val/psnr", "dB", "mean", "psnr"),
+    Measure("ssim", "val/ssim", "1 = identical", "mean", "ssim"),
+    Measure("psnr_gain_last_fifth", "PSNR gain, last fifth (dB)", "dB", "mean"),
+    Measure(AMPLITUDE, "amplitude (grey levels)", "grey levels RMS (of 255)", chart="amplitude", at_init=True),
+    Measure(f"{AMPLITUDE}/period2", "period 2", "grey levels RMS", chart="amplitude", at_init=True),
+    Measure(f"{AMPLITUDE}/finer", "finer", "grey levels RMS", chart="amplitude", at_init=True),
+    Measure("checkerboard_deficit", "deficit", "grey levels RMS"),
+    Measure("checkerboard", "prominence", "lattice prominence beyond the target's", chart="prominence", at_init=True),
+    Measure("phase_gain_spread", "phase-gain spread", "0 = equal DC gains", chart="spread", at_init=True,
+            per_layer=True),
+    Measure("gradient_checkerboard", "gradient pattern share", "share of the gradient's RMS", chart="gradient"),
+    Measure("interpolations_checkerboard_amplitude", "interpolations' amplitude", "grey levels RMS",
+            chart="no_target"),
+    Measure("spectral_error", "spectral error", "mean |ln ratio|", chart="spectral", at_init=True),
+    # the samples of a VAE or a GAN (model=vae, model=gan): absent from autoencoder runs
+    Measure("samples_checkerboard_amplitude", "sample amplitude", "grey levels RMS", chart="no_target", at_init=True),
+    Measure("samples_spectral_error", "sample spectral error", "mean |ln ratio|", chart="spectral"),
+    Measure("detectability", "detectability", "held-out accuracy", stages=("test",)),
+]
+BY_NAME = {m.name: m for m in MEASURES}
+
+#: The amplitude's parts as `checkerboard_amplitude` returns them -> their measure names.
+AMPLITUDE_NAMES = {"amplitude": AMPLITUDE, "period2": f"{AMPLITUDE}/period2", "finer": f"{AMPLITUDE}/finer",
+                   "deficit": "checkerboard_deficit"}
+
+
+def amplitude_names(parts: dict) -> dict:
+    """The amplitude's parts under the names the logs use (``checkerboard_amplitude/period2``, ...)."""
+    return {AMPLITUDE_NAMES[k]: v for k, v in parts.items() if k in AMPLITUDE_NAMES}
+
+
+def report_keys(summary: str) -> list[str]:
+    """The metrics.json keys the report summarises by ``summary`` (mean or median), in column order."""
+    keys = []
+    for m in MEASURES:
+        if m.summary != summary:
+            continue
+        for stage in m.stages:
+            keys.append(m.key(stage))
+            if m.at_init and stage == "val":
+                keys.append(m.key("init"))
+    return keys
+
+
+def headings() -> dict[str, str]:
+    """Report column headings: metrics.json key -> heading (``... at init`` for the untrained value)."""
+    out = {}
+    for m in MEASURES:
+        for stage in m.stages:
+            out[m.key(stage)] = m.heading
+        if m.at_init:
+            out[m.key("init")] = f"{m.heading} at init"
+    return out
+
+
+def layout() -> dict:
+    """TensorBoard's Custom Scalars layout: category -> chart title -> ["Multiline", tag regexes]."""
+    out: dict = {}
+    for chart, (category, title) in CHARTS.items():
+        patterns = [m.pattern for m in MEASURES if m.chart == chart]
+        if chart == "loss":  # the training loss and the validation loss, logged by every model
+            patterns = [r"train/loss$", r"val/loss$"]
+        out.setdefault(category, {})[title] = ["Multiline", patterns]
+    return out
