@@ -1,0 +1,79 @@
+"""A run's pieces on cases whose answer is known by hand: the end-of-run sentence, mid-epoch resume
+of the batches, and the TensorBoard layout against the tags a real run logs (issue 23)."""
+
+import re
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.custom_scalar import layout_pb2
+
+from checkerboard.config import compose_config
+from checkerboard.data import Batches
+from checkerboard.formatting import summary
+from checkerboard.train import train
+from helpers import TINY
+
+RUN = {"decoder": "tconv", "data": "shapes", "seed": 0, "epochs": 3, "train_seconds": 1.25, "threads": 2,
+       "device": "cpu", "init/checkerboard_amplitude": 46.4, "val/checkerboard_amplitude/period2": 0.25,
+       "val/checkerboard_amplitude/finer": 0.125}
+
+
+def test_summary_reads_an_amplitude_under_0_3_as_no_checkerboard():
+    text = summary({**RUN, "val/checkerboard_amplitude": 0.29}, "out")
+    assert "  tconv leaves no measurable checkerboard: 0.29 grey levels RMS, 46.4 before training.\n" in text
+
+
+def test_summary_reads_an_amplitude_of_0_3_and_over_as_a_checkerboard():
+    for amplitude, shown in ((0.31, "0.3"), (2.9, "2.9")):
+        text = summary({**RUN, "val/checkerboard_amplitude": amplitude}, "out")
+        assert (f"  tconv leaves a checkerboard of {shown} grey levels RMS (period 2: 0.25, finer: 0.12), "
+                f"46.4 before training. (A 1 % pattern, 2.6 grey levels peak to peak, is about 1.)\n") in text
+
+
+def batches(epoch: list[int]) -> Batches:
+    """Ten one-pixel images 0..9 in batches of 2, unshuffled, in the epoch ``epoch[0]``."""
+    images = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1)
+    return Batches(images, batch_size=2, epoch_fn=lambda: epoch[0])
+
+
+def test_batches_resume_mid_epoch_in_the_epoch_they_were_saved_in():
+    saved = {"epoch": 1, "consumed": 3}  # 3 of 5 batches of epoch 1 done
+    resumed = batches([1])
+    resumed.load_state_dict(saved)
+    assert [b.flatten().tolist() for b in resumed] == [[6, 7], [8, 9]]
+
+
+def test_batches_saved_in_the_previous_epoch_start_the_new_epoch_whole():
+    # A state saved mid-epoch 0 (e.g. a checkpoint written before the epoch ended), resumed when the
+    # trainer is already in epoch 1: epoch 1 has consumed nothing, so all 5 batches come.
+    resumed = batches([1])
+    resumed.load_state_dict({"epoch": 0, "consumed": 3})
+    assert [b.flatten().tolist() for b in resumed] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
+    # and the state is used once: the next epoch is whole too
+    assert len(list(resumed)) == 5
+
+
+def logged(folder) -> tuple[set[str], list[str]]:
+    """The scalar tags of a run's TensorBoard, and every tag regex of the custom-scalars layout it wrote."""
+    acc = EventAccumulator(str(folder / "tensorboard"), size_guidance={"scalars": 0, "tensors": 0}).Reload()
+    config = acc.Tensors("custom_scalars__config__")
+    layout = layout_pb2.Layout.FromString(config[0].tensor_proto.string_val[0])
+    regexes = [r for category in layout.category for chart in category.chart for r in chart.multiline.tag]
+    return set(acc.Tags()["scalars"]), regexes
+
+
+@pytest.mark.slow
+def test_every_regex_of_the_tensorboard_layout_matches_a_tag_a_real_run_logs(tmp_path):
+    # An autoencoder logs the reconstructions' measures; the samples' (VAE, GAN) need a VAE run.
+    tags, regexes = set(), []
+    for model in ("autoencoder", "vae"):
+        out = tmp_path / model
+        train(compose_config(out, [*TINY, f"model={model}", "model.width=8", "~callbacks.artifact_images"]))
+        run_tags, run_regexes = logged(out)
+        tags |= run_tags
+        regexes += run_regexes
+    assert len(regexes) >= 10
+    # TensorBoard's custom-scalars plugin selects a chart's tags with re.match.
+    unmatched = sorted({r for r in regexes if not any(re.match(r, tag) for tag in tags)})
+    assert not unmatched, f"layout regexes matching no logged tag: {unmatched}; tags: {sorted(tags)}"
