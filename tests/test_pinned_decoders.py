@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from checkerboard.decoders import ResizeConv, TConv, phase_gain_spread, phase_gains
+from checkerboard.models.phases import phase_gain_spread, phase_gains
+from checkerboard.models.upsamplers import ResizeConv, TConv
 
 
 def all_ones_tconv(bias: float) -> TConv:

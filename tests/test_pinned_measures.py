@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from checkerboard.metrics import checkerboard_amplitude, checkerboard_amplitude_map
+from checkerboard.measures.amplitude import checkerboard_amplitude, checkerboard_amplitude_map
 
 
 def tiled(tile: list[list[float]], h: int, w: int) -> torch.Tensor:

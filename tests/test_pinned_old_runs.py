@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from checkerboard.report import expected_jobs, find_jobs, markdown, summarise
-from checkerboard.sample import load
+from checkerboard.reports.comparison import markdown, summarise
+from checkerboard.reports.sample import load
+from checkerboard.reports.sweeps import expected_jobs, find_jobs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

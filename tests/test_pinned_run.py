@@ -8,10 +8,10 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.custom_scalar import layout_pb2
 
-from checkerboard.config import compose_config
-from checkerboard.data import Batches
+from checkerboard.data.datamodules import Batches
 from checkerboard.formatting import summary
-from checkerboard.train import train
+from checkerboard.run.config import compose_config
+from checkerboard.run.training import train
 from helpers import TINY
 
 RUN = {"decoder": "tconv", "data": "shapes", "seed": 0, "epochs": 3, "train_seconds": 1.25, "threads": 2,

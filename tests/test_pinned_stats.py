@@ -3,7 +3,8 @@
 import pytest
 from torch.utils.tensorboard import SummaryWriter
 
-from checkerboard.report import median_ci, psnr_gain_last_fifth
+from checkerboard.reports.statistics import median_ci
+from checkerboard.reports.sweeps import psnr_gain_last_fifth
 
 
 # median_ci's bootstrap interval, pinned on its current definition (percentile bootstrap, 2,000
