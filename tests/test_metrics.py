@@ -393,7 +393,8 @@ def test_amplitude_torchmetric_is_the_mean_over_all_images(images):
             want = checkerboard_amplitude(outputs[b], None if target is None else target[b])
             torch.testing.assert_close(got, {key: value.mean() for key, value in want.items()})
         want = checkerboard_amplitude(outputs, target)
-        assert set(want) == {"amplitude", "period2", "finer", "deficit"}
+        assert set(want) == {"amplitude", "period2", "finer", "deficit", "floor", "excess", "staircase",
+                             "checkerboard", "checkerboard_floor", "checkerboard_excess"}
         torch.testing.assert_close(metric.compute(), {key: value.mean() for key, value in want.items()})
 
 

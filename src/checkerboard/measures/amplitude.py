@@ -1,48 +1,10 @@
-"""The checkerboard score (how far an image's spectrum stands out at the artifact frequencies) and amplitude.
+"""The checkerboard amplitude in grey levels: the fixed period-P pattern an output adds beyond its target.
 
-A decoder of total stride ``P`` (``P = 2**depth`` for ``depth`` x2 stages) leaves its artifacts at
-the frequencies ``k / P`` cycles per pixel: in an ``H x W`` DFT, the lattice bins
-``l = (a H / P, b W / P)`` for ``a, b = 0 .. P - 1`` other than ``(0, 0)``. A natural image has a
-smooth spectrum there; a periodic pattern puts a spike on it. The score compares each lattice bin
-with its own neighbourhood, so it reads "spike", not "how much high frequency".
-
-Per image ``x`` (``C x H x W``; sides that are not multiples of ``P`` are first cropped to the
-largest multiple, so that every lattice frequency is a whole bin):
-
-1. ``s = g * x``, with ``g`` the separable circular filter ``[1/2, 1, ..., 1, 1/2] / P``
-   (``P + 1`` taps). Its response is 0 at every lattice frequency but 0, so ``s`` holds none of a
-   period-``P`` pattern, and the residual ``r = x - s`` holds all of it.
-2. ``w = 1 / (1 + (|grad s| / (0.1 range(x)))**2)``, with ``|grad s|`` the RMS over channels of the
-   central-difference gradient. It is about 1 on flat ground and smooth gradients and falls
-   towards 0 at edges: an edge has energy at every frequency, the lattice ones included, and is
-   where the eye sees a checkerboard least. Since ``s`` is free of the pattern, so is ``w``.
-3. ``S(u, v) = mean_c |DFT(per(w r))(u, v)|**2``, with ``per`` the periodic component of
-   Moisan's periodic + smooth decomposition (J. Math. Imaging Vis., 2011). The DFT reads the image
-   as periodic, and the jumps between opposite borders put a cross of energy along both frequency
-   axes, through lattice bins; the decomposition takes it off.
-4. Prominence ``R(l) = S(l) / B(l)`` with baseline ``B(l) = max(median of S over the 24 bins
-   within Chebyshev distance 2 of l, mean of S over the 4 bins at distance 1 and 2 along l's row,
-   the same along l's column)``. The row and column terms keep a ridge of energy through ``l``
-   (an axis-aligned edge, a blurred border) from counting as a spike. With ``H, W >= 3 P`` no
-   other lattice bin lies in these neighbourhoods, and a pattern that is periodic on the image
-   puts its energy on the lattice bins alone.
-5. Without target: ``score = mean_l R(l)`` over the ``P**2 - 1`` lattice bins, about 1 for a clean
-   image. With target: ``score = mean_l R_output(l) - mean_l R_target(l)``: the output's lattice
-   prominence beyond the target's own, exactly 0 for ``output == target``, negative when the
-   output is smoother at the lattice than the target. Not the prominence of the error
-   ``output - target``: early in training the error is mostly the output's mismatch, whose
-   broadband spectrum hides the lattice spikes the output itself shows.
-
-Every term is a ratio of powers of one image, so a contrast scaling cancels; ``r`` ignores a
-brightness offset. The score measures a pattern of fixed sign across the image; a tconv whose
-input is zero-mean noise leaves a checkerboard in the variance of each phase (1:2:2:4 for k=3,
-s=2), which no power spectrum shows as a spike.
-
-:func:`checkerboard_amplitude` measures the same artifacts in grey levels instead: the RMS
-amplitude of the fixed period-``P`` pattern the output adds beyond the target, estimated per tile,
-which does not grow with image size, counts a pattern confined to part of the image, and reports
-the output's lack of lattice content (the dip resize decoders leave) apart, as ``deficit``. Its
-docstring gives the formula.
+Estimated per tile (so it does not grow with image size and counts a pattern confined to part of
+the image), split into period 2 and finer, with the output's lack of lattice content apart
+(``deficit``), the floor that the same residual power reads with no fixed pattern and the excess
+over it, and the staircase that resizing leaves on a slope apart from the checkerboard.
+`checkerboard_amplitude`'s docstring gives the formula.
 """
 
 from __future__ import annotations
@@ -56,9 +18,8 @@ from checkerboard.measures.lattice import edge_weight, lattice_free
 # fills a whole tile, and a tile holds enough pixels of each phase at P = 2 and 4 for the noise floor
 # of the strongest tiles to stay under a fifth of white noise's standard deviation (tests).
 AMPLITUDE_TILE = 16
-
-
-AMPLITUDE_PARTS = ("amplitude", "period2", "finer", "deficit")
+AMPLITUDE_PARTS = ("amplitude", "period2", "finer", "deficit", "floor", "excess", "staircase", "checkerboard",
+                   "checkerboard_floor", "checkerboard_excess")
 
 
 def min_image_size(period: int) -> int:
@@ -94,8 +55,27 @@ def _fit_beta(fy: torch.Tensor, fx: torch.Tensor) -> torch.Tensor:
     return beta
 
 
-def _amplitude(output: torch.Tensor, target: torch.Tensor | None, period: int) -> tuple[dict, torch.Tensor]:
-    """checkerboard_amplitude's dict and the (N, rows, cols) per-tile amplitudes."""
+# Draws of the phase scramble that give checkerboard_amplitude's floors (mean of squares over draws): each
+# draw reads the same residual with its fixed pattern destroyed; 4 draws halve the floor's own scatter.
+FLOOR_DRAWS = 4
+FLOOR_SEED = 0
+
+
+def _cell_scramble(h: int, w: int, p: int, draws: int, device: torch.device) -> torch.Tensor:
+    """(draws, H * W) pixel indices: each P x P cell's pixels permuted at random (fixed seed), the cells kept.
+    A pattern fixed on the phase grid lands on a random phase in every cell: noise of the same power."""
+    gen = torch.Generator().manual_seed(FLOOR_SEED)
+    order = torch.rand(draws, h // p, w // p, p * p, generator=gen).argsort(dim=-1)  # (D, rows, cols, P*P)
+    rows, cols = torch.arange(h // p)[:, None, None] * p, torch.arange(w // p)[None, :, None] * p
+    flat = (rows + order // p) * w + cols + order % p  # source pixel of each cell slot
+    # Slot s of cell (i, j) is pixel (i P + s // P, j P + s % P): put the cell axes back in image order.
+    return flat.view(draws, h // p, w // p, p, p).permute(0, 1, 3, 2, 4).reshape(draws, h * w).to(device)
+
+
+def _amplitude(output: torch.Tensor, target: torch.Tensor | None, period: int,
+               floors: bool = True) -> tuple[dict, torch.Tensor]:
+    """checkerboard_amplitude's dict and the (N, rows, cols) per-tile amplitudes; ``floors=False`` skips the
+    scrambled draws (and the keys that need them)."""
     if output.ndim != 4:
         raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(output.shape)}")
     if target is not None and target.shape != output.shape:
@@ -116,65 +96,115 @@ def _amplitude(output: torch.Tensor, target: torch.Tensor | None, period: int) -
     x = None if target is None else target[..., :h, :w].float() * 255
     n, c = y.shape[:2]
 
-    ref = y if x is None else x
-    smooth = lattice_free(ref, p)
-    inside = torch.zeros(h, w, device=y.device)
-    inside[p // 2 : h - p // 2, p // 2 : w - p // 2] = 1  # the circular filter mixes opposite sides there
-    weight = edge_weight(ref, smooth) * inside
-    ry = y - (smooth if x is None else lattice_free(y, p))
+    offset = torch.arange(p, device=y.device, dtype=torch.float32) - (p - 1) / 2
+
+    def residuals(y: torch.Tensor, x: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+        """Edge weight, residuals r_y and r_x, and the staircases a P-tap hold leaves on the local slope."""
+        ref = y if x is None else x
+        smooth = lattice_free(ref, p)
+        inside = torch.zeros(h, w, device=y.device)
+        inside[p // 2 : h - p // 2, p // 2 : w - p // 2] = 1  # the circular filter mixes opposite sides there
+        weight = edge_weight(ref, smooth) * inside
+        ry = y - (smooth if x is None else lattice_free(y, p))
+        rx = None if x is None else x - smooth
+        # The hold's staircase: -slope . (offset of the pixel from its cell's centre), the slope that of ref's
+        # pattern-free part, padded by replication (not circularly) so that tiles at the border see their own.
+        slope_rows, slope_cols = torch.gradient(lattice_free(ref, p, "replicate")[..., :h, :w], dim=(-2, -1))
+        stair_rows = -slope_rows * offset.repeat(h // p)[:, None]
+        stair_cols = -slope_cols * offset.repeat(w // p)
+        return weight, ry, rx, torch.cat([weight * stair_rows, weight * stair_cols], dim=1)
+
     rows, cols = _tile_cover(h // p, size, y.device), _tile_cover(w // p, size, y.device)
 
     def tile_sums(q: torch.Tensor) -> torch.Tensor:  # (N, Q, H, W) -> (N, Q, tiles, P, P): per tile and phase
         q = torch.einsum("ti,nqiajb,uj->nqtuab", rows, q.reshape(n, -1, h // p, p, w // p, p), cols)
         return q.flatten(2, 3)
 
-    w2 = weight.square()
-    sw, sw2, sw3 = tile_sums(torch.cat([weight, w2, w2 * weight], dim=1)).clamp_min(1e-30).split(1, dim=1)
     white = 1 - 2 / p**2 + ((p - 0.5) / p**2) ** 2  # mean |1 - G|**2: the share of white noise's power r keeps
-    # Var of a weighted phase mean from the weighted scatter, unbiased, at the lattice's full power.
-    scale = sw2 / (sw2 - 2 * sw3 / sw + (sw2 / sw).square()).clamp_min(1e-30) / sw.square() / white
-
-    def scatter(sa, ta, sb, tb, qab):  # (N, C, K, 1, 1) sum over phases of Cov(mean a, mean b)
-        ma, mb = sa / sw, sb / sw
-        return ((qab - ma * tb - mb * ta + ma * mb * sw2) * scale).sum(dim=(-2, -1), keepdim=True)
-
-    def spectrum(s):  # (N, C, K, P, P) DFT over the phase grid of the phase means, their mean removed
-        f = torch.fft.fft2(s / sw)
-        f[..., 0, 0] = 0
-        return f
-
-    if x is None:
-        sy, ty, qyy = tile_sums(torch.cat([weight * ry, w2 * ry, w2 * ry.square()], dim=1)).split(c, dim=1)
-        added = spectrum(sy)
-        bias = scatter(sy, ty, sy, ty, qyy)
-        lacking = torch.zeros_like(added.real)
-    else:
-        rx = x - smooth
-        quantities = [weight * ry, weight * rx, w2 * ry, w2 * rx, w2 * ry.square(), w2 * rx.square(), w2 * ry * rx]
-        sy, sx, ty, tx, qyy, qxx, qxy = tile_sums(torch.cat(quantities, dim=1)).split(c, dim=1)
-        fy, fx = spectrum(sy), spectrum(sx)
-        beta = _fit_beta(fy, fx)
-        added = fy - beta * fx
-        # Var(A(f)) for A = Y - beta X: the scatter of r_y - beta r_x, the same at every f.
-        var_y, var_x, cov = scatter(sy, ty, sy, ty, qyy), scatter(sx, tx, sx, tx, qxx), scatter(sy, ty, sx, tx, qxy)
-        bias = (var_y - 2 * beta * cov + beta.square() * var_x).clamp_min(0)  # rounding: below 0 where r_y = r_x
-        lacking = ((1 - beta) * fx).abs().square()
-
-    excess = (added.abs().square() - bias) / p**4  # per lattice frequency, debiased, in grey levels^2
     coarse = torch.zeros(p, p, dtype=torch.bool, device=y.device)
     coarse[:: p // 2, :: p // 2] = True  # frequencies 0 and 1/2 in each direction
-    finer = excess[..., ~coarse].sum(-1)  # (N, C, K)
-    coarse[0, 0] = False  # the mean over phases, removed
-    period2 = excess[..., coarse].sum(-1)
-    period2, finer = period2.mean(dim=1), finer.mean(dim=1)  # RMS over channels, still squared
-    strongest = (period2 + finer).topk(-(-period2.shape[1] // 4), dim=1).indices
-    parts = {
-        "period2": period2.gather(1, strongest).mean(dim=1).clamp_min(0).sqrt(),
-        "finer": finer.gather(1, strongest).mean(dim=1).clamp_min(0).sqrt(),
-        "deficit": (lacking.sum(dim=(-2, -1)) / p**4).mean(dim=(1, 2)).sqrt(),
-    }
-    parts["amplitude"] = torch.hypot(parts["period2"], parts["finer"])
-    amplitude_map = (period2.clamp_min(0) + finer.clamp_min(0)).sqrt().view(n, len(rows), len(cols))
+    coarse_bins = coarse.clone()
+    coarse_bins[0, 0] = False  # the mean over phases, removed
+
+    def strongest(excess: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(N, C, K, P, P) debiased power per frequency -> period2, finer over the strongest quarter, and the map."""
+        finer = excess[..., ~coarse].sum(-1).mean(dim=1)  # (N, K), RMS over channels, still squared
+        period2 = excess[..., coarse_bins].sum(-1).mean(dim=1)
+        top = (period2 + finer).topk(-(-period2.shape[1] // 4), dim=1).indices
+        return (period2.gather(1, top).mean(dim=1).clamp_min(0).sqrt(),
+                finer.gather(1, top).mean(dim=1).clamp_min(0).sqrt(),
+                (period2.clamp_min(0) + finer.clamp_min(0)).sqrt())
+
+    def measure(y: torch.Tensor, x: torch.Tensor | None) -> tuple[dict, torch.Tensor]:
+        weight, ry, rx, stairs = residuals(y, x)
+        w2 = weight.square()
+        sw, sw2, sw3 = tile_sums(torch.cat([weight, w2, w2 * weight], dim=1)).clamp_min(1e-30).split(1, dim=1)
+        # Var of a weighted phase mean from the weighted scatter, unbiased, at the lattice's full power.
+        scale = sw2 / (sw2 - 2 * sw3 / sw + (sw2 / sw).square()).clamp_min(1e-30) / sw.square() / white
+
+        def scatter(sa, ta, sb, tb, qab):  # (N, C, K, 1, 1) sum over phases of Cov(mean a, mean b)
+            ma, mb = sa / sw, sb / sw
+            return ((qab - ma * tb - mb * ta + ma * mb * sw2) * scale).sum(dim=(-2, -1), keepdim=True)
+
+        def spectrum(s):  # (N, C, K, P, P) DFT over the phase grid of the phase means, their mean removed
+            f = torch.fft.fft2(s / sw)
+            f[..., 0, 0] = 0
+            return f
+
+        if rx is None:
+            sy, ty, qyy = tile_sums(torch.cat([weight * ry, w2 * ry, w2 * ry.square()], dim=1)).split(c, dim=1)
+            added = spectrum(sy)
+            bias = scatter(sy, ty, sy, ty, qyy)
+            lacking = torch.zeros_like(added.real)
+        else:
+            quantities = [weight * ry, weight * rx, w2 * ry, w2 * rx, w2 * ry.square(), w2 * rx.square(), w2 * ry * rx]
+            sy, sx, ty, tx, qyy, qxx, qxy = tile_sums(torch.cat(quantities, dim=1)).split(c, dim=1)
+            fy, fx = spectrum(sy), spectrum(sx)
+            beta = _fit_beta(fy, fx)
+            added = fy - beta * fx
+            # Var(A(f)) for A = Y - beta X: the scatter of r_y - beta r_x, the same at every f.
+            var_y, var_x, cov = scatter(sy, ty, sy, ty, qyy), scatter(sx, tx, sx, tx, qxx), scatter(sy, ty, sx, tx, qxy)
+            bias = (var_y - 2 * beta * cov + beta.square() * var_x).clamp_min(0)  # rounding: below 0 where r_y = r_x
+            lacking = ((1 - beta) * fx).abs().square()
+
+        # The staircase: A_t = k_rows T_rows,t + k_cols T_cols,t + rest, per image and channel, least squares
+        # over tiles and frequencies (T: the hold's staircase on the local slope, through the same phase means).
+        templates = spectrum(tile_sums(stairs))
+        templates = torch.stack(templates.split(c, dim=1), dim=-1)  # (N, C, K, P, P, 2)
+
+        def dot(a, b):  # real inner product over tiles and frequencies
+            return (a.real * b.real + a.imag * b.imag).sum(dim=(2, 3, 4))
+
+        gram = dot(templates[..., :, None], templates[..., None, :])  # (N, C, 2, 2)
+        k = (torch.linalg.pinv(gram, rtol=1e-6) @ dot(templates, added[..., None])[..., None])[..., 0]  # (N, C, 2)
+        stairs = (templates * k[:, :, None, None, None, :]).sum(-1)
+        period2, finer, amplitude_map = strongest((added.abs().square() - bias) / p**4)
+        board2, board_finer, _ = strongest(((added - stairs).abs().square() - bias) / p**4)
+        parts = {
+            "amplitude": torch.hypot(period2, finer), "period2": period2, "finer": finer,
+            "deficit": (lacking.sum(dim=(-2, -1)) / p**4).mean(dim=(1, 2)).sqrt(),
+            "staircase": (stairs.abs().square().sum(dim=(-2, -1)) / p**4).mean(dim=(1, 2)).sqrt(),
+            "checkerboard": torch.hypot(board2, board_finer),
+        }
+        return parts, amplitude_map.view(n, len(rows), len(cols))
+
+    parts, amplitude_map = measure(y, x)
+    if not floors:
+        return parts, amplitude_map
+    floors = torch.zeros(2, n, device=y.device)
+    for index in _cell_scramble(h, w, p, FLOOR_DRAWS, y.device):
+        def scrambled(q):
+            return q.flatten(-2)[..., index].view(q.shape)
+
+        if x is None:  # no error to scramble: the residual, at the power white noise would have had in it
+            smooth = lattice_free(y, p)
+            null = measure(smooth + scrambled(y - smooth) / white**0.5, None)
+        else:
+            null = measure(x + scrambled(y - x), x)
+        floors += torch.stack([null[0]["amplitude"], null[0]["checkerboard"]]).square() / FLOOR_DRAWS
+    parts["floor"], parts["checkerboard_floor"] = floors.sqrt()
+    excess = torch.stack([parts["amplitude"], parts["checkerboard"]]).square() - floors
+    parts["excess"], parts["checkerboard_excess"] = excess.sign() * excess.abs().sqrt()  # signed: see docstring
     return {key: parts[key] for key in AMPLITUDE_PARTS}, amplitude_map
 
 
@@ -215,8 +245,39 @@ def checkerboard_amplitude(
 
     Without the statistic of step 5 the estimate is unbiased for a pattern that fills the tiles;
     taking the strongest quarter lets a pattern confined to a quarter of the image count, and makes
-    pure noise read slightly positive. Nearest upsampling turns a gradient into a staircase, which is
-    a period-2 pattern of half the slope per pixel.
+    non-periodic error read positive, the more the larger it is (white noise of 12 grey levels RMS
+    reads about 0.9 at P = 2, 1.3 at P = 4). Hence the floor and the excess, the numbers to read:
+
+    6. ``floor``: the RMS over 4 draws (fixed seed) of ``amplitude`` recomputed, steps 1-5, with the
+       error's pixels permuted at random within each P x P cell: ``x + S(output - x)`` against ``x``.
+       The permutation keeps every error value and its place to within a cell, so the error's power
+       and where it lies are unchanged, but a pattern fixed on the phase grid lands on a random phase
+       in each cell and becomes noise; white error keeps its distribution exactly, so the floor is
+       what this error reads with no fixed pattern (a Monte Carlo null, not a formula: the strongest
+       quarter of overlapping tiles has no closed form). Without target there is no error to permute:
+       the residual ``r`` is permuted and divided by ``sqrt(mean |1 - G|**2)`` (the share of white
+       noise's power ``r`` keeps; permuting whitens it), ``g * x + S(r) / sqrt(...)``; this null also
+       turns the image's own edge residual into noise and reads high (by about a third on shapes).
+    7. ``excess = sign(d) sqrt(|d|)``, ``d = amplitude**2 - floor**2``: a fixed pattern and
+       independent error add in power, in each tile and so in the strongest quarter, so d estimates
+       the pattern's power (the cross term's share of the selection aside: under heavy noise it adds
+       a little). Signed, so that the mean over images of a pattern-free error is about 0 (a single
+       image scatters by about the floor); a mean over many images is the figure to report.
+    8. ``staircase``: nearest upsampling by P turns a slope into a staircase, a period-P pattern
+       ``T = -slope . (i mod P - (P-1)/2, j mod P - (P-1)/2)`` (half the slope per pixel at P = 2),
+       that a resize decoder leaves on every gradient and a DC-gain checkerboard does not need. Per
+       image and channel, ``A_t(f) = k_rows T_rows,t(f) + k_cols T_cols,t(f) + rest`` by least squares
+       over tiles and f, ``T_t(f)`` the template's phase means (step 2, same weights) with the slope
+       of the target's pattern-free part (``g * x``, replicate-padded). ``staircase = sqrt(mean over
+       tiles and channels of sum_f |k . T_t(f)|**2 / P**4)``, not debiased (2 fitted numbers take
+       their share of any noise: white noise of 12 grey levels reads about 0.5 at P = 2).
+       ``checkerboard``: steps 4-5 on ``A_t - k . T_t``, the pattern the slope does not explain; with
+       its ``checkerboard_floor`` and ``checkerboard_excess`` as in steps 6-7. On a pure ramp the
+       staircase and a pattern at frequencies (1/2, 0), (0, 1/2) are the same thing; the fit gives it
+       to the staircase. The (1/2, 1/2) checkerboard is never staircase.
+
+    Returned keys: ``AMPLITUDE_PARTS``. Measure the unclamped output: clamping to [0, 1] cuts a pattern
+    where the image is black or white (a +-1 grey-level checkerboard on black reads 0.5 clamped).
     """
     return _amplitude(output, target, period)[0]
 
@@ -226,7 +287,7 @@ def checkerboard_amplitude_map(
 ) -> torch.Tensor:
     """(N, rows, cols) amplitude of each tile of :func:`checkerboard_amplitude` (``sqrt(period2_t**2 +
     finer_t**2)``, each part clipped at 0), in grey levels; rows and columns of overlapping tiles."""
-    return _amplitude(output, target, period)[1]
+    return _amplitude(output, target, period, floors=False)[1]
 
 
 def gradient_checkerboard(grad: torch.Tensor, period: int = 2) -> torch.Tensor:
@@ -234,7 +295,7 @@ def gradient_checkerboard(grad: torch.Tensor, period: int = 2) -> torch.Tensor:
     fraction of that image's RMS: 0 for none, 1 if the whole gradient were the pattern."""
     g = grad.float()
     g = g / g.square().mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-30)
-    return checkerboard_amplitude(g, period=period)["amplitude"] / 255  # the amplitude counts 0..1 as 255
+    return _amplitude(g, None, period, floors=False)[0]["amplitude"] / 255  # the amplitude counts 0..1 as 255
 
 
 class CheckerboardAmplitude(Metric):

@@ -65,6 +65,13 @@ MEASURES = [
     Measure(f"{AMPLITUDE}/period2", "period 2", "grey levels RMS", chart="amplitude", at_init=True),
     Measure(f"{AMPLITUDE}/finer", "finer", "grey levels RMS", chart="amplitude", at_init=True),
     Measure("checkerboard_deficit", "deficit", "grey levels RMS"),
+    Measure(f"{AMPLITUDE}/floor", "floor", "grey levels RMS", chart="amplitude", at_init=True),
+    Measure(f"{AMPLITUDE}/excess", "excess over floor", "grey levels RMS", chart="amplitude", at_init=True),
+    Measure(f"{AMPLITUDE}/staircase", "staircase", "grey levels RMS", chart="amplitude", at_init=True),
+    Measure(f"{AMPLITUDE}/checkerboard", "checkerboard part", "grey levels RMS", at_init=True),
+    Measure(f"{AMPLITUDE}/checkerboard_floor", "checkerboard floor", "grey levels RMS", at_init=True),
+    Measure(f"{AMPLITUDE}/checkerboard_excess", "checkerboard excess", "grey levels RMS", chart="amplitude",
+            at_init=True),
     Measure("checkerboard", "prominence", "lattice prominence beyond the target's", chart="prominence", at_init=True),
     Measure("phase_gain_spread", "phase-gain spread", "0 = equal DC gains", chart="spread", at_init=True,
             per_layer=True),
@@ -80,8 +87,9 @@ MEASURES = [
 BY_NAME = {m.name: m for m in MEASURES}
 
 #: The amplitude's parts as `checkerboard_amplitude` returns them -> their measure names.
-AMPLITUDE_NAMES = {"amplitude": AMPLITUDE, "period2": f"{AMPLITUDE}/period2", "finer": f"{AMPLITUDE}/finer",
-                   "deficit": "checkerboard_deficit"}
+AMPLITUDE_NAMES = {"amplitude": AMPLITUDE, "deficit": "checkerboard_deficit",
+                   **{k: f"{AMPLITUDE}/{k}" for k in ("period2", "finer", "floor", "excess", "staircase",
+                                                        "checkerboard", "checkerboard_floor", "checkerboard_excess")}}
 
 
 def amplitude_names(parts: dict) -> dict:

@@ -63,14 +63,14 @@ def log_power_spectrum(x: torch.Tensor) -> torch.Tensor:
     return torch.fft.fftshift(periodic_spectrum(x.float()), dim=(-2, -1)).clamp_min(1e-20).log()
 
 
-def lattice_free(x: torch.Tensor, period: int) -> torch.Tensor:
-    """Circular separable filter [1/2, 1, ..., 1, 1/2] / P: zero response at every k / P but k = 0."""
+def lattice_free(x: torch.Tensor, period: int, mode: str = "circular") -> torch.Tensor:
+    """Separable filter [1/2, 1, ..., 1, 1/2] / P (circular): zero response at every k / P but k = 0."""
     c = x.shape[1]
     k = torch.ones(period + 1, device=x.device)
     k[0] = k[-1] = 0.5
     k = k / period
     before, after = period // 2, period - period // 2
-    x = F.pad(x, (before, after, before, after), mode="circular")
+    x = F.pad(x, (before, after, before, after), mode=mode)
     x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
     return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
 

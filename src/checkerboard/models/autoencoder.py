@@ -1,45 +1,34 @@
 """The autoencoder: one LightningModule whatever the decoder, so comparisons are fair.
 
-What `checkerboard.train` needs of a model (so that `model=` can name another LightningModule):
-- it is built as ``instantiate(cfg.model, decoder=<the decoder config as a dict>, channels=C,
-  image_size=S)``, with C and S from the loaded data;
-- ``architecture()``: what a checkpoint must match to be resumed (checked before training);
-- ``describe()``: the facts a run reports about the model (decoder, params, MACs per image);
-- ``init_metrics``: values measured before training (logged at step 0 and in metrics.json);
-- everything else through Lightning: ``val/*`` and ``test/*`` metrics logged by the module are the
-  run's final metrics.
-``model=vae`` (``checkerboard.vae``) and ``model=gan`` (``checkerboard.gan``) are two more such models.
+What every model shares (the contract `run.training` relies on) is `models.base`; ``model=vae``
+(`models.vae`) and ``model=gan`` (`models.gan`) are two more such models.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from functools import partial
 
-import lightning as L
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torchmetrics import MeanMetric
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
-from checkerboard.errors import DivergenceError, SizeError, check_choice, check_positive
+from checkerboard.errors import DivergenceError, check_choice, check_positive
 from checkerboard.measures.amplitude import (
     CheckerboardAmplitude,
     checkerboard_amplitude,
     gradient_checkerboard,
-    min_image_size,
 )
 from checkerboard.measures.keys import amplitude_names
 from checkerboard.measures.prominence import CheckerboardScore, checkerboard_score
 from checkerboard.measures.spectra import spectral_error
+from checkerboard.models.base import CheckerboardModel, init_names, train_mode_copy
 from checkerboard.models.builders import (
     DecoderSpec,
     build_decoder,
     build_encoder,
-    decoder_sizes,
-    encoder_sizes,
     output_stride,
 )
 from checkerboard.models.phases import phase_gain_spreads
@@ -47,7 +36,7 @@ from checkerboard.models.phases import phase_gain_spreads
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}
 
 
-class Autoencoder(L.LightningModule):
+class Autoencoder(CheckerboardModel):
     """Encoder (``depth`` stride-2 stages) -> decoder (``depth`` x2 upsampling layers of one kind).
 
     Images arrive as uint8 batches and are scaled to [0, 1] on the device. The output is linear;
@@ -77,37 +66,10 @@ class Autoencoder(L.LightningModule):
         self.period = output_stride(depth)
         self.val_metrics = self._metrics()
         self.test_metrics = self._metrics()
-        self.init_metrics: dict[str, float] = {}  # measured before training, in on_train_start
         self.example_input_array = torch.zeros(1, channels, image_size, image_size)  # for ModelSummary's FLOPs
         self._compiled = None  # the training forward pass under torch.compile (compile=true), see configure_model
         if channels_last:
             self.to(memory_format=torch.channels_last)
-
-    @staticmethod
-    def check_size(image_size: int, depth: int, downsample: str, decoder: DecoderSpec | str) -> None:
-        """Refuse, before training, an image size that the decoder cannot give back exactly."""
-        with torch.random.fork_rng(devices=[]):  # the probe must not move the seed the real layers start from
-            probe = build_decoder(decoder, 1, 1, depth)  # and it refuses a bad decoder setting first
-        try:
-            enc = encoder_sizes(image_size, depth, downsample)
-            out = decoder_sizes(probe, enc[-1])
-        except ValueError as e:
-            raise SizeError(f"image size {image_size} is too small for model.depth={depth}: {e}") from e
-        if out[-1] != image_size:
-            ok = [s for s in range(8, 129) if encoder_sizes(s, depth, downsample)[-1] * 2**depth == s]
-            raise SizeError(
-                f"image size {image_size} cannot be reproduced with model.depth={depth}: the encoder takes it "
-                f"{' -> '.join(map(str, enc))} and the decoder gives back {' -> '.join(map(str, out))}. "
-                f"Use an image size divisible by 2^depth = {2**depth} (e.g. {', '.join(map(str, ok[:6]))}, "
-                f"via data.image_size) or change model.depth."
-            )
-        need = min_image_size(2**depth)
-        if image_size < need:
-            raise SizeError(
-                f"image size {image_size} is too small to measure the checkerboard of model.depth={depth}: its "
-                f"period is 2^depth = {2**depth} px, and the measures need at least {need} px a side. Use "
-                f"data.image_size={need} or more, or model.depth={depth - 1}."
-            )
 
     def _metrics(self) -> nn.ModuleDict:
         return nn.ModuleDict({"loss": MeanMetric(),
@@ -126,21 +88,13 @@ class Autoencoder(L.LightningModule):
         """Output as an image in [0, 1], for metrics and pictures. ``batch_stats``: BatchNorm on the
         batch's statistics, as in training, on a copy of the layers (the model's running statistics
         stay as they are): how the untrained model is measured."""
-        return self.to_image(self._untrained_copy()(x) if batch_stats else self(x))
+        return self.to_image(train_mode_copy(self.encoder, self.decoder)(x) if batch_stats else self(x))
 
-    def _untrained_copy(self) -> nn.Module:
-        """Encoder and decoder copied, in train mode: BatchNorm on batch statistics, the model untouched."""
-        return copy.deepcopy(nn.Sequential(self.encoder, self.decoder)).train()
-
-    def to_image(self, y: torch.Tensor) -> torch.Tensor:
-        """The raw output as an image in [0, 1] (logits under ``loss=bce``)."""
-        return (torch.sigmoid(y) if self.hparams.loss == "bce" else y).clamp(0, 1)
-
-    def on_after_batch_transfer(self, batch, dataloader_idx: int = 0):
-        if isinstance(batch, (list, tuple)):  # (images, labels) from a plain torchvision loader
-            batch = batch[0]
-        x = batch.float().div_(255) if batch.dtype == torch.uint8 else batch
-        return x.contiguous(memory_format=torch.channels_last) if self.hparams.channels_last else x
+    def to_image(self, y: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+        """The raw output as an image in [0, 1] (logits under ``loss=bce``); ``clamp=False`` for the amplitude,
+        which clamping would cut where the image is black or white."""
+        y = torch.sigmoid(y) if self.hparams.loss == "bce" else y
+        return y.clamp(0, 1) if clamp else y
 
     # -- steps -------------------------------------------------------------------------------
     def training_step(self, x: torch.Tensor, batch_idx: int) -> torch.Tensor:
@@ -187,7 +141,7 @@ class Autoencoder(L.LightningModule):
             if name != "amplitude":  # test/*: metrics.json only, not single dots in TensorBoard
                 self.log(f"{stage}/{name}", metric, prog_bar=stage == "val" and name in ("loss", "psnr"),
                          logger=stage == "val")
-        metrics["amplitude"].update(out, x.float())  # a dict of parts: logged at the epoch's end
+        metrics["amplitude"].update(self.to_image(y, clamp=False).float(), x.float())  # parts: logged at epoch end
 
     def _log_amplitude(self, stage: str, metric: CheckerboardAmplitude) -> None:
         named = {f"{stage}/{k}": v for k, v in amplitude_names(metric.compute()).items()}
@@ -259,43 +213,36 @@ class Autoencoder(L.LightningModule):
         the model's running statistics stay as they are); otherwise eval mode."""
         was_training = self.training
         self.eval()
-        net = self._untrained_copy() if batch_stats else self
+        net = train_mode_copy(self.encoder, self.decoder) if batch_stats else self
         psnr = PeakSignalNoiseRatio(data_range=1.0).to(self.device)
         score, amplitude = CheckerboardScore(self.period).to(self.device), CheckerboardAmplitude(self.period)
         amplitude = amplitude.to(self.device)
         for i in range(0, len(images), chunk):
             x = self.on_after_batch_transfer(images[i:i + chunk].to(self.device)).float()
-            y = self.to_image(net(x)).float()
-            for metric in (psnr, score, amplitude):
+            raw = self.to_image(net(x), clamp=False).float()
+            y = raw.clamp(0, 1)
+            for metric in (psnr, score):
                 metric.update(y, x)
+            amplitude.update(raw, x)
             if i == 0:  # over the same images as val/spectral_error
                 spectral = spectral_error(y[:256], x[:256])
         self.train(was_training)
         return {"psnr": float(psnr.compute()), "checkerboard": float(score.compute()),
                 **{k: float(v) for k, v in amplitude_names(amplitude.compute()).items()}, "spectral_error": spectral}
 
-    def on_train_start(self) -> None:
+    def measure_init(self) -> dict[str, float]:
         """Measure the untrained decoder on the validation set, so the artifact curves start at step 0.
 
         With BatchNorm on batch statistics, as the first training step sees the model: with the
         fresh running statistics (mean 0, variance 1) the untrained layers' activations would pass
         unnormalised, and the output would be far smaller than in training.
         """
-        if not self.init_metrics:  # a resumed run has them from its checkpoint
-            measured = self.measure_checkerboard(self.trainer.datamodule.val, batch_stats=True)
-            spreads = self.phase_gain_spreads()
-            self.init_metrics = {**{f"init/{k}": v for k, v in measured.items()},
-                                 **{k.replace("decoder/", "init/"): v for k, v in spreads.items()}}
-            if self.logger is not None:  # step 0 of the curves (init/* only in metrics.json)
-                self.logger.log_metrics({**{f"val/{k}": v for k, v in measured.items()}, **spreads}, step=0)
-
-    def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["architecture"] = self.architecture()
-        checkpoint["model_class"] = f"{type(self).__module__}.{type(self).__qualname__}"  # for scripts/sample.py
-        checkpoint["init_metrics"] = self.init_metrics
-
-    def on_load_checkpoint(self, checkpoint: dict) -> None:
-        self.init_metrics = checkpoint.get("init_metrics", {})
+        measured = {f"val/{k}": v for k, v in self.measure_checkerboard(self.trainer.datamodule.val,
+                                                                        batch_stats=True).items()}
+        measured.update(self.phase_gain_spreads())
+        if self.logger is not None:  # step 0 of the curves (init/* only in metrics.json)
+            self.logger.log_metrics(measured, step=0)
+        return init_names(measured)
 
     def configure_model(self) -> None:
         """``compile=true``: torch.compile the training forward pass, the hot path (one batch size,
@@ -320,12 +267,3 @@ class Autoencoder(L.LightningModule):
         schedule = getattr(self.scheduler_factory, "keywords", {}).get("T_max")
         return {"model": "autoencoder", "decoder": self.spec.label, **{k: self.hparams[k] for k in keys},
                 **({"scheduler.T_max (trainer.max_epochs)": schedule} if schedule is not None else {})}
-
-    def describe(self) -> dict:
-        """The decoder, the parameter count and the multiply-accumulates for one image's forward pass
-        (Lightning's ModelSummary, which counts with torch's FlopCounterMode on ``example_input_array``)."""
-        from lightning.pytorch.utilities.model_summary import ModelSummary
-
-        summary = ModelSummary(self, max_depth=1)
-        return {"decoder": self.spec.label, "params": summary.total_parameters,
-                "macs": summary.total_flops // 2}

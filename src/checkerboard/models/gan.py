@@ -37,7 +37,6 @@ from __future__ import annotations
 
 from functools import partial
 
-import lightning as L
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -45,7 +44,7 @@ from torchmetrics import MeanMetric
 
 from checkerboard import arithmetic as ar
 from checkerboard.errors import CollapseError, ConfigError, DivergenceError, check_positive
-from checkerboard.models.autoencoder import Autoencoder
+from checkerboard.models.base import CheckerboardModel, init_names
 from checkerboard.models.builders import DecoderSpec, build_decoder, build_stem, encoder_sizes, output_stride, widths
 from checkerboard.models.generative import Generative
 from checkerboard.models.phases import phase_gain_spreads
@@ -65,7 +64,7 @@ class Discriminator(nn.Sequential):
         super().__init__(*layers)
 
 
-class GAN(Generative, L.LightningModule):
+class GAN(Generative, CheckerboardModel):
     """Generator = stem + the project's decoder; a small spectrally normalised discriminator."""
 
     def __init__(self, decoder: str | dict = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
@@ -86,7 +85,7 @@ class GAN(Generative, L.LightningModule):
         if not isinstance(min_diversity, (int, float)) or isinstance(min_diversity, bool) or min_diversity < 0:
             raise ConfigError(f"model.min_diversity={min_diversity!r} is not valid: it must be a number >= 0 "
                               f"(e.g. model.min_diversity=0.1; 0 turns the check off).")
-        Autoencoder.check_size(image_size, depth, "stride", spec)
+        self.check_size(image_size, depth, "stride", spec)
         size = encoder_sizes(image_size, depth)[-1]
         # Stem and discriminator first, the decoder last: for a seed, every decoder gets the same stem
         # and discriminator, and the decoders draw from the same state (so their 3x3 x2 layers share
@@ -99,7 +98,6 @@ class GAN(Generative, L.LightningModule):
         self.period = output_stride(depth)
         self.init_sampling(latent_dim, num_samples)
         self.val_real = MeanMetric()  # the discriminator's loss on held-out real images
-        self.init_metrics: dict[str, float] = {}
         self.example_input_array = torch.zeros(1, latent_dim)  # for ModelSummary's FLOPs: the generator's
         self._low_since: int | None = None  # first step of the current run of near-zero discriminator losses
 
@@ -107,17 +105,12 @@ class GAN(Generative, L.LightningModule):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.generate(z)
 
-    def to_image(self, y: torch.Tensor) -> torch.Tensor:
-        return y.clamp(0, 1)
+    def to_image(self, y: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+        return y.clamp(0, 1) if clamp else y
 
     def discriminate(self, images: torch.Tensor) -> torch.Tensor:
         """(N,) logits of "real" for images in [0, 1] (raw generator outputs included: never clamped)."""
         return self.discriminator(images * 2 - 1).squeeze(1)
-
-    def on_after_batch_transfer(self, batch, dataloader_idx: int = 0):
-        if isinstance(batch, (list, tuple)):
-            batch = batch[0]
-        return batch.float().div_(255) if batch.dtype == torch.uint8 else batch
 
     # -- steps -------------------------------------------------------------------------------
     def training_step(self, x: torch.Tensor, batch_idx: int) -> None:
@@ -205,23 +198,19 @@ class GAN(Generative, L.LightningModule):
         self.log_sample_metrics("test")
         self.log_detectability()
 
-    def on_train_start(self) -> None:
+    def measure_init(self) -> dict[str, float]:
         """The untrained generator's samples, BatchNorm on batch statistics as the first step sees them."""
-        if not self.init_metrics:  # a resumed run has them from its checkpoint
-            spreads = phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth)
-            self.init_metrics = {**self.init_sample_metrics(),
-                                 **{k.replace("decoder/", "init/"): v for k, v in spreads.items()}}
-            if self.logger is not None:
-                self.logger.log_metrics(spreads, step=0)
+        spreads = phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth)
+        if self.logger is not None:
+            self.logger.log_metrics(spreads, step=0)
+        return {**self.init_sample_metrics(), **init_names(spreads)}
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["architecture"] = self.architecture()
-        checkpoint["model_class"] = f"{type(self).__module__}.{type(self).__qualname__}"
-        checkpoint["init_metrics"] = self.init_metrics
+        super().on_save_checkpoint(checkpoint)
         checkpoint["low_since"] = self._low_since
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        self.init_metrics = checkpoint.get("init_metrics", {})
+        super().on_load_checkpoint(checkpoint)
         self._low_since = checkpoint.get("low_since")
 
     def configure_optimizers(self):
@@ -236,9 +225,7 @@ class GAN(Generative, L.LightningModule):
     def describe(self) -> dict:
         """The generator's parameters and multiply-accumulates per image (what the decoders change), and
         the discriminator's parameters."""
-        from lightning.pytorch.utilities.model_summary import ModelSummary
-
         count = lambda m: sum(p.numel() for p in m.parameters())
-        summary = ModelSummary(self, max_depth=1)  # FLOPs of forward(example_input_array): the generator
-        return {"decoder": self.spec.label, "params": count(self.stem) + count(self.decoder),
-                "macs": summary.total_flops // 2, "disc_params": count(self.discriminator)}
+        # ModelSummary counts the FLOPs of forward(example_input_array): the generator's
+        return {**super().describe(), "params": count(self.stem) + count(self.decoder),
+                "disc_params": count(self.discriminator)}

@@ -18,13 +18,12 @@ Measures of the samples (``<stage>/samples_*``, with ``stage`` val, test or init
 
 from __future__ import annotations
 
-import copy
-
 import torch
 import torch.nn as nn
 
 from checkerboard.measures.amplitude import checkerboard_amplitude
 from checkerboard.measures.spectra import detectability, spectral_error
+from checkerboard.models.base import train_mode_copy
 
 FIXED_SEED = 0       # the fixed latents: the same draws in every run, so epochs and runs line up
 DETECT_SEED = 1      # fresh latents for detectability, not the ones logged every epoch
@@ -74,7 +73,7 @@ class Generative:
         z = self.fixed_latents if z is None else z.to(self.fixed_latents.device)
         net = nn.Sequential(self.stem, self.decoder)
         if batch_stats:
-            return as_saved(self.to_image(copy.deepcopy(net).train()(z)))
+            return as_saved(self.to_image(train_mode_copy(net)(z)))
         was_training = net.training
         net.eval()
         out = as_saved(self.to_image(net(z)))

@@ -20,14 +20,13 @@ image) and ``val/loss`` (the objective with ``z = mu``), and measure the samples
 
 from __future__ import annotations
 
-import copy
-
 import torch
 import torch.nn as nn
 from torchmetrics import MeanMetric
 
 from checkerboard.errors import check_positive
 from checkerboard.models.autoencoder import Autoencoder
+from checkerboard.models.base import train_mode_copy
 from checkerboard.models.builders import DecoderSpec, build_stem, encoder_sizes, widths
 from checkerboard.models.generative import Generative
 
@@ -78,8 +77,7 @@ class VAE(Generative, Autoencoder):
 
     def reconstruct(self, x: torch.Tensor, batch_stats: bool = False) -> torch.Tensor:
         if batch_stats:  # on a copy of the layers: the running statistics stay as they are
-            encoder, posterior, stem, decoder = (copy.deepcopy(m).train()
-                                                 for m in (self.encoder, self.posterior, self.stem, self.decoder))
+            encoder, posterior, stem, decoder = train_mode_copy(self.encoder, self.posterior, self.stem, self.decoder)
             return self.to_image(decoder(stem(posterior(encoder(x)).chunk(2, dim=1)[0])))
         return self.to_image(self(x))
 
@@ -107,11 +105,8 @@ class VAE(Generative, Autoencoder):
         y = self.generate(mu)
         self._update_metrics(x, y, self.objective(x, y, kl), stage, metrics)
 
-    def on_train_start(self) -> None:
-        fresh = not self.init_metrics  # a resumed run has them from its checkpoint
-        super().on_train_start()
-        if fresh:
-            self.init_metrics.update(self.init_sample_metrics())
+    def measure_init(self) -> dict[str, float]:
+        return {**super().measure_init(), **self.init_sample_metrics()}
 
     def on_validation_epoch_end(self) -> None:
         super().on_validation_epoch_end()

@@ -25,13 +25,9 @@ from pathlib import Path
 import torch
 
 from checkerboard.errors import ConfigError, UserError
+from checkerboard.models.base import MODEL_CLASSES, MOVED
 
-#: The classes a checkpoint may name (never an arbitrary import from a file).
-MODELS = ("checkerboard.models.autoencoder.Autoencoder", "checkerboard.models.vae.VAE",
-          "checkerboard.models.gan.GAN")
-#: Where checkpoints saved before the package was split into wings (2026-12) name the same classes.
-MOVED = {"checkerboard.model.Autoencoder": MODELS[0], "checkerboard.vae.VAE": MODELS[1],
-         "checkerboard.gan.GAN": MODELS[2]}
+MODELS = tuple(MODEL_CLASSES.values())
 SUFFIXES = (".png", ".npz")
 
 
