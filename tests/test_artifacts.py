@@ -38,7 +38,8 @@ def test_tconv_phase_variance_is_1_2_2_4():
     torch.testing.assert_close(ratios, torch.tensor([1.0, 2.0, 2.0, 4.0]), rtol=0.15, atol=0)
 
 
-@pytest.mark.parametrize("name", ["tconv4", "upsample", "bilinear", "pixelshuffle", "tconv_hold"])
+@pytest.mark.parametrize("name", ["tconv4", "upsample", "bilinear", "pixelshuffle", "tconv_hold", "blur", "sinc",
+                                  "dysample"])
 def test_other_layers_have_flat_phase_variance(name):
     v = phase_variance(name)
     assert v.max() / v.min() < 1.15, v

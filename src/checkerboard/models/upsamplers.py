@@ -163,6 +163,169 @@ class TConvHold(nn.Module):
         return self.tconv.output_size(i)
 
 
+# -- the upsamplers of today's generators --------------------------------------------------
+# Three later x2 upsampling layers, beside the classic ones above: a blurred transposed convolution
+# (StyleGAN2), zero insertion + a Kaiser-windowed sinc (StyleGAN3), and DySample (point sampling at
+# learned offsets). Each follows the project's rules (module docstring): the signature
+# ``(c_in, c_out, init, bias, generator)``, ``output_size(i) = 2 i``, and under ``init="fan_in"`` its 3x3
+# kernel is the shared draw ``base_kernel`` with biases 0, so that with one seed every decoder starts
+# from the same kernel. Every fixed filter here keeps a flat input's level (its DC gain per output
+# phase is 1), so the shared kernel is not rescaled: like ``bilinear``, these layers start at the
+# DC-preserving scale, and an interpolating filter lowers only the variance of the input's fine detail.
+#
+# The helpers are imported inside the constructors: ``decoders`` lists these classes in its registry.
+
+
+class BlurTConv(nn.Module):
+    """Transposed convolution (3x3, stride 2, uncropped), then the binomial FIR [1,3,3,1] x [1,3,3,1].
+
+    StyleGAN2's upsampling (Karras et al. 2020, "Analyzing and Improving the Image Quality of StyleGAN",
+    ``upsample_conv_2d`` in its ``upfirdn_2d``): the filter ``f f^T / (sum f)^2 * 4``, ``f = [1,3,3,1]``,
+    whose gain up^2 = 4 restores the level that zero insertion divides by 4. It is the second member of
+    the family whose first is ``tconv_hold``'s box [1,1]. Per dimension, zero insertion followed by
+    ``[1,3,3,1]/4`` gives each even output ``(x[i-1] + 3 x[i]) / 4`` and each odd one ``(3 x[i] + x[i+1]) / 4``:
+    that is bilinear x2 resizing (align_corners=False). Convolutions commute, so in the interior the
+    layer IS ``bilinear`` with the transposed kernel: every phase sees every tap whatever the weights,
+    and a flat input stays flat. At the border it pads zeros (as ``upfirdn2d`` does) where bilinear
+    resizing repeats the edge pixel: the two outermost output rows and columns differ.
+
+    Alignment: the 4-tap filter's centre falls between samples; cropping one output of the
+    ``2n + 1``-long transposed convolution per side (``padding=1``) centres the output on the input
+    like nearest and bilinear resizing (output pixel ``2 i + a`` at input coordinate ``i - 1/4 + a/2``).
+
+    Fan-in: the FIR changes the variance. For inputs of variance s^2 the resized values have variance
+    ``s^2 (1/16 + 9/16)^2 = 0.39 s^2`` when the input is uncorrelated, and ``s^2`` when it is constant;
+    a level is kept exactly (DC gain 1 per phase). The transposed kernel is the shared draw
+    (``n = c_in 9``, transposed and flipped, not doubled as ``tconv``'s is: the filter's gain of 4
+    makes up for zero insertion instead), so the layer starts as exactly ``bilinear`` with the same seed,
+    at about ``bilinear``'s scale (0.86 of ``upsample``'s on the shapes features of
+    tests/test_decoders.py, bilinear 0.90: the zeros at the border lower it a little more). Biases 0; the bias arrives 4
+    times, a constant after the filter.
+    """
+
+    def __init__(self, c_in: int, c_out: int, init: str = "fan_in", bias: bool = True,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        self.tconv = nn.ConvTranspose2d(c_in, c_out, 3, stride=2, bias=bias)  # uncropped: 2n + 1 a side
+        if init == "fan_in":
+            kernel = base_kernel(c_in, c_out, generator).transpose(0, 1).flip(-2, -1)
+            set_weights(self.tconv.weight, self.tconv.bias, kernel)
+        f = torch.tensor([1.0, 3.0, 3.0, 1.0])
+        fir = torch.outer(f, f) / f.sum() ** 2 * 4
+        self.register_buffer("fir", fir.expand(c_out, 1, 4, 4).clone(), persistent=False)  # fixed, never learned
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.tconv(x)
+        return F.conv2d(y, self.fir.to(y.dtype), padding=1, groups=y.shape[1])
+
+    def output_size(self, i: int) -> int:
+        return 2 * i
+
+
+def kaiser_lowpass(numtaps: int = 12, cutoff: float = 0.25, beta: float = 3.975, gain: float = 2.0) -> torch.Tensor:
+    """(numtaps,) windowed-sinc low-pass, as ``scipy.signal.firwin(numtaps, cutoff, window=("kaiser", beta),
+    fs=1)`` designs it, times ``gain``: ``h[n] = 2 fc sinc(2 fc (n - (N-1)/2)) w[n]``, ``w`` the symmetric
+    Kaiser window, normalised to sum ``gain``. ``cutoff`` in cycles per (output) sample.
+
+    beta = 3.975 is Kaiser's formula ``0.5842 (A-21)^0.4 + 0.07886 (A-21)`` for A = 45 dB: with 12 taps the
+    transition band is then ``(A - 7.95) / (2.285 (N - 1) 2 pi) = 0.23`` cycles wide, and the response is
+    below -40 dB from 0.37 on (tests/test_modern_upsamplers.py measures it).
+    """
+    n = torch.arange(numtaps, dtype=torch.float64) - (numtaps - 1) / 2
+    window = torch.kaiser_window(numtaps, periodic=False, beta=beta, dtype=torch.float64)
+    h = 2 * cutoff * torch.sinc(2 * cutoff * n) * window
+    return (gain * h / h.sum()).float()
+
+
+class SincUp(nn.Module):
+    """Zero insertion x2, a separable Kaiser-windowed sinc low-pass, then a 3x3 "same" convolution.
+
+    StyleGAN3's upsampling filter (Karras et al. 2021, "Alias-Free Generative Adversarial Networks",
+    ``filtered_lrelu``/``upfirdn2d`` with a ``firwin`` design): 12 taps, cutoff at the input's Nyquist
+    frequency (0.25 cycles per output pixel), gain 2 per dimension, ``kaiser_lowpass``. With
+    ``u`` the zero-inserted input, ``y[m] = sum_n h[n] u[m + 5 - n]`` per dimension, then the conv.
+
+    Alignment: the 12-tap filter is symmetric about 5.5, half an output pixel off the zero-inserted
+    samples, so cropping 5 outputs per side puts output pixel ``2 i + a`` at input coordinate
+    ``i - 1/4 + a/2``: centred like nearest and bilinear resizing. The same symmetry makes the
+    even taps the mirror image of the odd ones: both phases' DC gains are exactly 1, and a flat input
+    stays flat away from the border (the filter reaches 3 input pixels; zeros are padded beyond).
+
+    Fan-in: the filter keeps a level (DC gain 1 per phase); uncorrelated inputs keep 0.877 of their
+    variance per dimension (the sum of each phase's squared taps), 0.77 in 2D. The 3x3 kernel is the
+    shared draw (``n = c_in 9``) unscaled, like ``bilinear``'s. The filter is a buffer: never learned.
+    """
+
+    def __init__(self, c_in: int, c_out: int, init: str = "fan_in", bias: bool = True,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)
+        if init == "fan_in":
+            set_weights(self.conv.weight, self.conv.bias, base_kernel(c_in, c_out, generator))
+        self.register_buffer("taps", kaiser_lowpass(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c, h = x.shape[1], self.taps.to(x.dtype)
+        pad = (len(h) - 2) // 2  # 5: keeps 2n of the 2n + 10 outputs, the centred ones
+        # A stride-2 transposed convolution is zero insertion then the filter; rows, then columns.
+        x = F.conv_transpose2d(x, h.view(1, 1, -1, 1).expand(c, 1, -1, 1), stride=(2, 1), padding=(pad, 0), groups=c)
+        x = F.conv_transpose2d(x, h.view(1, 1, 1, -1).expand(c, 1, 1, -1), stride=(1, 2), padding=(0, pad), groups=c)
+        return self.conv(x)
+
+    def output_size(self, i: int) -> int:
+        return 2 * i
+
+
+class DySample(nn.Module):
+    """DySample (Liu et al., ICCV 2023, "Learning to Upsample by Learning to Sample"), then a 3x3 conv.
+
+    Its "lp" style with the static scope factor 0.25 and one group: a 1x1 conv gives, at each input
+    pixel, an offset ``(dx, dy)`` for each of the four output pixels it becomes; output pixel
+    ``(2 i + a, 2 j + b)`` samples the input bilinearly (``grid_sample``, align_corners=False, border
+    padding) at ``(i + 1/2 + (2a - 1)/4 + 0.25 dy, j + 1/2 + (2b - 1)/4 + 0.25 dx)``, in input pixels
+    with pixel i covering [i, i + 1). With zero offsets these are bilinear x2 resizing's positions, so the
+    layer then IS ``bilinear``, borders included (border padding clamps as ``interpolate`` does).
+    Read from the authors' code: github.com/tiny-smart/dysample, ``dysample.py`` at commit
+    efcf8ae981c909377cbf748999858480e002670a (``init_pos``, ``sample``, ``forward_lp``); written here
+    anew for one group and the four sub-pixels in pixel-shuffle order.
+
+    Init: the offset conv as the authors draw it, normal std 0.001 and bias 0, under both ``init``
+    settings (it is part of the method; near-zero offsets make the layer start as bilinear resizing);
+    the 3x3 conv is the shared draw (``fan_in``) or PyTorch's default (``torch``). A flat input stays flat
+    for any offsets (sampling a constant gives it back), so ``phase_gain_spread`` is 0 by construction:
+    any artifact it makes comes from offsets that differ between phases on textured inputs.
+    """
+
+    def __init__(self, c_in: int, c_out: int, init: str = "fan_in", bias: bool = True,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)
+        if init == "fan_in":
+            set_weights(self.conv.weight, self.conv.bias, base_kernel(c_in, c_out, generator))
+        self.offset = nn.Conv2d(c_in, 2 * 4, 1)  # (dx for the 4 sub-pixels, then dy), pixel-shuffle order
+        with torch.no_grad():  # drawn after the shared kernel, so that the kernel is the same for a seed
+            self.offset.weight.normal_(0, 0.001, generator=generator)
+            self.offset.bias.zero_()
+        quarter = torch.tensor([-0.25, 0.25])  # sub-pixel centres, in input pixels, from the pixel's centre
+        init_pos = torch.cat([quarter.repeat(2), quarter.repeat_interleave(2)])  # dx varies with b, dy with a
+        self.register_buffer("init_pos", init_pos.view(1, 8, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        offset = F.pixel_shuffle(self.offset(x) * 0.25 + self.init_pos.to(x.dtype), 2)  # (n, 2, 2h, 2w)
+        # The centre of input pixel (i, j) for each output pixel: (i + 1/2, j + 1/2), i = row // 2.
+        rows = torch.arange(2 * h, device=x.device, dtype=x.dtype).div(2, rounding_mode="floor") + 0.5
+        cols = torch.arange(2 * w, device=x.device, dtype=x.dtype).div(2, rounding_mode="floor") + 0.5
+        gx = 2 * (cols.view(1, 1, -1) + offset[:, 0]) / w - 1  # normalised as align_corners=False reads it
+        gy = 2 * (rows.view(1, -1, 1) + offset[:, 1]) / h - 1
+        y = F.grid_sample(x, torch.stack([gx, gy], dim=-1), mode="bilinear", padding_mode="border",
+                          align_corners=False)
+        return self.conv(y)
+
+    def output_size(self, i: int) -> int:
+        return 2 * i
+
+
 #: name -> constructor(c_in, c_out, init=..., bias=..., generator=..., [icnr=...]) of an x2 upsampling layer.
 UPSAMPLERS = {
     "tconv": lambda ci, co, **kw: TConv(ci, co, 3, **kw),
@@ -171,4 +334,7 @@ UPSAMPLERS = {
     "bilinear": lambda ci, co, **kw: ResizeConv(ci, co, "bilinear", **kw),
     "pixelshuffle": PixelShuffleUp,
     "tconv_hold": TConvHold,
+    "blur": BlurTConv,
+    "sinc": SincUp,
+    "dysample": DySample,
 }
