@@ -76,3 +76,8 @@ def summary(metrics: dict, out) -> str:
     if "tensorboard" in m:
         lines.append(f"look at it:  {tensorboard_command(m['tensorboard'])}")
     return "\n".join(lines)
+
+
+def markdown_table(head: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown table's lines: the header, the rule, one line a row."""
+    return ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]

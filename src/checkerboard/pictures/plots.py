@@ -17,22 +17,27 @@ from checkerboard.models.builders import DecoderSpec
 from checkerboard.models.phases import overlap_counts
 
 
-def radial_spectra_figure(samples: torch.Tensor, real: torch.Tensor, label: str = "samples"):
-    """The mean radial power spectra (``spectra.radial_spectrum``) of samples and real images, log axis,
-    against frequency in cycles per pixel; the top half of the rings, where ``spectral_error`` is
-    taken, shaded."""
-    from matplotlib.figure import Figure
-
+def plot_radial_spectra(ax, curves: dict[str, torch.Tensor], styles=None, **line) -> None:
+    """On ``ax``: the mean radial power spectrum (``spectra.radial_spectrum``) of each named set of images,
+    log axis, against frequency in cycles per pixel; the top half of the rings, where ``spectral_error``
+    is taken, shaded."""
     from checkerboard.measures.spectra import radial_spectrum
+
+    for i, (name, images) in enumerate(curves.items()):
+        s = radial_spectrum(images.float()).mean(0).cpu()
+        size = images.shape[-1]
+        ax.semilogy(torch.arange(len(s)) / size, s.clamp_min(1e-12), *([styles[i]] if styles else []), label=name,
+                    **line)
+    ax.axvspan(len(s) // 2 / size, (len(s) - 1) / size, color="grey", alpha=0.15, label="spectral error taken")
+
+
+def radial_spectra_figure(samples: torch.Tensor, real: torch.Tensor, label: str = "samples"):
+    """``plot_radial_spectra`` of samples against real images, as a figure for TensorBoard."""
+    from matplotlib.figure import Figure
 
     fig = Figure(figsize=(4.2, 3.0), dpi=80, layout="constrained")  # not pyplot's: nothing keeps it alive
     ax = fig.subplots()
-    size = samples.shape[-1]
-    for images, name in ((real, "real (validation)"), (samples, label)):
-        s = radial_spectrum(images.float()).mean(0).cpu()
-        ax.semilogy(torch.arange(len(s)) / size, s.clamp_min(1e-12), label=name)
-    rings = len(s)
-    ax.axvspan(rings // 2 / size, (rings - 1) / size, color="grey", alpha=0.15, label="spectral error taken")
+    plot_radial_spectra(ax, {"real (validation)": real, label: samples})
     ax.set(xlabel="frequency (cycles / pixel; corners past 0.5)", ylabel="mean power per ring")
     ax.legend(fontsize=7)
     return fig
@@ -49,14 +54,9 @@ def overlap_figure(decoder: str | DecoderSpec, depth: int):
     centre = counts[2 * p:4 * p, 2 * p:4 * p]  # two periods, away from the zero-padded border
     fig = Figure(figsize=(3.6, 3.0), dpi=80, layout="constrained")  # not pyplot's: nothing keeps it alive
     ax = fig.subplots()
-    shown = ax.imshow(centre, cmap="magma", vmin=0, vmax=float(centre.max()))
-    for (r, c), v in zip(torch.cartesian_prod(*map(torch.arange, centre.shape)).tolist(), centre.flatten().tolist()):
-        dark = v < 0.6 * float(centre.max())  # magma is dark at the low end
-        ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=7, color="white" if dark else "black")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    heatmap(ax, centre, 0, float(centre.max()), lambda v: f"{v:g}", fontsize=7)
     ax.set_title(f"{spec.label}: kernel taps per output pixel", fontsize=8)
-    fig.colorbar(shown, ax=ax, shrink=0.8)
+    fig.colorbar(ax.images[0], ax=ax, shrink=0.8)
     return fig
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import lightning as L
 import torch
 
+from checkerboard.formatting import markdown_table
 from checkerboard.models.upsamplers import UPSAMPLERS
 from checkerboard.reports.benchmark import DEFAULT_DATA, DEFAULT_VARIANTS, VARIANTS, measure
 
@@ -57,9 +58,7 @@ def header(records: list[dict], args, command: str) -> list[str]:
 
 
 def markdown(records, args, command) -> str:
-    lines = [" ".join(header(records, args, command)), "", "| " + " | ".join(COLUMNS) + " |",
-             "|" + " --- |" * len(COLUMNS)]
-    lines += ["| " + " | ".join(row) + " |" for row in table_rows(records)]
+    lines = [" ".join(header(records, args, command)), "", *markdown_table(COLUMNS, table_rows(records))]
     return "\n".join(lines) + "\n"
 
 

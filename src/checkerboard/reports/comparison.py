@@ -35,7 +35,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from checkerboard.formatting import tensorboard_command, with_interval, with_range  # noqa: E402
+from checkerboard.formatting import markdown_table, tensorboard_command, with_interval, with_range  # noqa: E402
 from checkerboard.reports.statistics import mean_ci, median_ci
 from checkerboard.reports.sweeps import (
     HEADINGS,
@@ -97,13 +97,13 @@ def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | No
                   f"{expected or '?'} job folders present; the numbers will change.", ""]
     if not several and rows:
         lines += [f"Data: `{rows[0]['data']}`.", ""]
-    lines += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    table = []
     for r in rows:
         cells = ([r["data"]] if several else []) + [f"`{r['decoder']}`"] + ([r["setting"]] if settings else []) + [
             f"{r['seeds_finished']}/{r['seeds_total']}",
             "-" if r["params"] is None else f"{r['params']:,}", "-" if r["macs"] is None else f"{r['macs']:,}"]
-        cells += [cell(r, k) for k in shown]
-        lines.append("| " + " | ".join(cells) + " |")
+        table.append(cells + [cell(r, k) for k in shown])
+    lines += markdown_table(head, table)
     lines += ["", "Over the seeds that finished (a single seed has no interval): images/s, val/psnr and "
               "val/ssim as mean ± half-width of the 95% t-interval (t(0.975, n-1) · s / √n); the artifact "
               "measures as median [95% bootstrap interval of the median]. images/s counts training "

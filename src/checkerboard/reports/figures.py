@@ -21,13 +21,14 @@ matplotlib.use("Agg")  # files only; no display needed or wanted
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from torchmetrics.functional.image import peak_signal_noise_ratio
 
 from checkerboard import ROOT
 from checkerboard.measures.prominence import checkerboard_score  # noqa: E402
 from checkerboard.models.upsamplers import UPSAMPLERS  # noqa: E402
 from checkerboard.notes import figures as notes_figures  # noqa: F401 (registers the notes group)
 from checkerboard.pictures.panels import grid, sample_zoom, spectrum, zoom
-from checkerboard.pictures.plots import DPI, FIGURES, GROUPS, figure
+from checkerboard.pictures.plots import DPI, FIGURES, GROUPS, figure, plot_radial_spectra
 from checkerboard.reports.comparison import summarise
 from checkerboard.reports.sweeps import find_jobs
 from checkerboard.reports.untrained import DATA, bias_ablation, init_scale_rows
@@ -66,7 +67,7 @@ def _tiles(strip: torch.Tensor, n: int) -> list[torch.Tensor]:
 @figure("decoders", group="decoders")
 def decoders_figure() -> Figure:
     """One validation image through every decoder after the same short training."""
-    from hydra.utils import instantiate
+    from checkerboard.run.config import load_data
 
     names = list(UPSAMPLERS)
     models = []
@@ -80,14 +81,13 @@ def decoders_figure() -> Figure:
                 print(f"  trained {name} ({time.perf_counter() - start:.0f} s)")
     finally:
         torch.set_num_threads(threads)
-    data = instantiate(cfg.data)  # the same split the runs validated on
-    data.setup("fit")
+    data = load_data(cfg.data)  # the same split the runs validated on
     x = data.val[VAL_IMAGE:VAL_IMAGE + 1].float() / 255
     with torch.no_grad():
         ys = torch.cat([m.reconstruct(x) for m in models])
     n, period = len(names), model.period
     scores = checkerboard_score(ys, x.expand_as(ys), period).tolist()
-    psnrs = (-10 * torch.log10((ys - x).square().mean(dim=(1, 2, 3)))).tolist()
+    psnrs = peak_signal_noise_ratio(ys, x.expand_as(ys), data_range=1.0, reduction="none", dim=(1, 2, 3)).tolist()
     # One call each, so that every row shares the same zoom window and the same spectrum colour range.
     zooms = zoom(x.expand(n, -1, -1, -1), ys)  # the input's crops above (flat), outputs' below
     zoomed = _tiles(zooms[:, (zooms.shape[1] - 1) // 2:], n)
@@ -150,12 +150,11 @@ def generated_figure(sweep: Path, n: int = 8) -> Figure:
 def spectra_figure(sweep: Path) -> Figure:
     """Per decoder of an autoencoder sweep (its first finished seed): the mean radial power spectrum of
     the reconstructions of 256 validation images, untrained and at the end, against the images'."""
-    from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    from checkerboard.measures.spectra import radial_spectrum
     from checkerboard.models.autoencoder import Autoencoder
     from checkerboard.reports import sample
+    from checkerboard.run.config import load_data
 
     rows = [r for r in summarise(find_jobs(sweep)) if r["finished"]]
     if not rows:
@@ -164,20 +163,14 @@ def spectra_figure(sweep: Path) -> Figure:
     for ax, row in zip(axes[0], rows):
         job = row["finished"][0]
         trained = sample.load(job["dir"])
-        data = instantiate(OmegaConf.load(job["dir"] / ".hydra" / "config.yaml").data)
-        data.prepare_data()
-        data.setup("fit")
+        data = load_data(OmegaConf.load(job["dir"] / ".hydra" / "config.yaml").data)
         x = data.val[:256].float() / 255
         torch.manual_seed(job["metrics"]["seed"])  # the run's untrained model: seeded, then built
         untrained = Autoencoder(**{k: v for k, v in trained.hparams.items() if k != "compile"})
         with torch.no_grad():
             curves = {"images": x, "untrained": untrained.reconstruct(x, batch_stats=True),
                       "trained": trained.reconstruct(x)}
-        size = x.shape[-1]
-        for (name, images), style in zip(curves.items(), ("k-", "C3:", "C0-")):
-            s = radial_spectrum(images.float()).mean(0)
-            ax.semilogy(torch.arange(len(s)) / size, s.clamp_min(1e-12), style, label=name, lw=1.6)
-        ax.axvspan(len(s) // 2 / size, (len(s) - 1) / size, color="grey", alpha=0.15)
+        plot_radial_spectra(ax, curves, ("k-", "C3:", "C0-"), lw=1.6)
         ax.set_title(f"{row['decoder']}\nspectral error {row['init/spectral_error']:.2f} -> "
                      f"{row['val/spectral_error']:.2f}", fontsize=9)
         ax.set_xlabel("cycles per pixel", fontsize=8)

@@ -103,11 +103,9 @@ def write(images: torch.Tensor, out: str | Path) -> Path:
 
         np.savez_compressed(out, images=images.cpu().numpy())
     else:
-        from torchvision.io import write_png
-        from torchvision.utils import make_grid
+        from torchvision.utils import save_image
 
-        grid = make_grid(images.float() / 255, nrow=math.ceil(math.sqrt(len(images))), padding=1, pad_value=1.0)
-        write_png(grid.mul(255).round().to(torch.uint8), str(out))
+        save_image(images.float() / 255, out, nrow=math.ceil(math.sqrt(len(images))), padding=1, pad_value=1.0)
     return out
 
 

@@ -16,6 +16,7 @@ from omegaconf import OmegaConf  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from checkerboard.measures.keys import headings, report_keys
+from checkerboard.run.config import decoder_label
 
 #: Mean and t-interval (roughly normal over seeds), median and its interval (heavy-tailed): from the registry.
 MEANS = report_keys("mean")
@@ -79,17 +80,6 @@ def renamed(metrics: dict) -> dict:
         for old in [k for k in metrics if "samples_checkerboard" in k]:
             metrics.setdefault(old.replace("samples_", "interpolations_"), metrics.pop(old))
     return metrics
-
-
-def decoder_label(node) -> str:
-    if node is None:
-        return "?"
-    from checkerboard.models.builders import DecoderSpec
-
-    try:
-        return DecoderSpec.parse(OmegaConf.to_container(node)).label
-    except Exception:  # a config this version cannot read: its name will do
-        return str(OmegaConf.select(node, "name", default="?"))
 
 
 def settings(jobs: list[dict]) -> None:

@@ -98,14 +98,10 @@ SEEDS = 20  # untrained models averaged per decoder
 
 def _images(count: int) -> torch.Tensor:
     """``count`` validation images of ``DATA`` in [0, 1]."""
-    from hydra.utils import instantiate
-
-    from checkerboard.run.config import compose_config
+    from checkerboard.run.config import compose_config, load_data
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = instantiate(compose_config(Path(tmp), DATA).data)
-    data.prepare_data()
-    data.setup("fit")
+        data = load_data(compose_config(Path(tmp), DATA).data)
     return data.val[:count].float() / 255
 
 

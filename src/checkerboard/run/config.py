@@ -26,15 +26,23 @@ def tensorboard_folder(ckpt_path, output_dir: str) -> str:
     return str(folder) if (folder / "tensorboard").is_dir() else output_dir
 
 
-def folder_label(decoder) -> str:
-    """The decoder's label (``upsample+tconv``, ``tconv[init=torch]``) as a folder name that a shell
-    and Hydra's override parser take as it is: ``upsample-tconv``, ``tconv.init_torch``."""
+def decoder_label(decoder, unknown: str = "?") -> str:
+    """The label of a decoder config node (``upsample+tconv``, ``tconv[init=torch]``); for a setting
+    this version cannot read (a bad value, or an old run's), its name, else ``unknown``."""
+    if decoder is None:
+        return unknown
     from checkerboard.models.builders import DecoderSpec
 
     try:
-        label = DecoderSpec.parse(OmegaConf.to_container(decoder, resolve=True)).label
-    except ValueError:  # a bad setting: the run will refuse it with the full message
-        return str(decoder.get("name", "decoder"))
+        return DecoderSpec.parse(OmegaConf.to_container(decoder, resolve=True)).label
+    except Exception:  # a bad setting: a run refuses it with the full message before training
+        return str(OmegaConf.select(decoder, "name", default=unknown))
+
+
+def folder_label(decoder) -> str:
+    """The decoder's label as a folder name that a shell and Hydra's override parser take as it is:
+    ``upsample-tconv``, ``tconv.init_torch``."""
+    label = decoder_label(decoder, unknown="decoder")
     for old, new in (("+", "-"), ("[", "."), ("]", ""), ("=", "_"), (",", ".")):
         label = label.replace(old, new)
     return label
@@ -97,6 +105,14 @@ def instantiate(node: DictConfig, **kwargs):
         if isinstance(cause, UserError):
             raise cause from None
         raise
+
+
+def load_data(node: DictConfig):
+    """The datamodule a data config describes, loaded (downloaded if asked, decoded, split)."""
+    data = instantiate(node)
+    data.prepare_data()
+    data.setup("fit")
+    return data
 
 
 def instantiate_callbacks(cfg: DictConfig) -> list:

@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from checkerboard.formatting import summary
 from checkerboard.run.callbacks import ArtifactImages, GracefulStop, Throughput
-from checkerboard.run.config import instantiate, instantiate_callbacks, instantiate_logger, validate
+from checkerboard.run.config import instantiate, instantiate_callbacks, instantiate_logger, load_data, validate
 from checkerboard.run.folder import check_checkpoint, set_status, write_json
 
 
@@ -68,9 +68,7 @@ def build(cfg: DictConfig) -> Run:
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = instantiate(cfg.data)
-    datamodule.prepare_data()
-    datamodule.setup("fit")
+    datamodule = load_data(cfg.data)
     model = instantiate(cfg.model, decoder=OmegaConf.to_container(cfg.decoder, resolve=True),
                         channels=datamodule.channels, image_size=datamodule.image_size)
     if cfg.ckpt_path is not None:
