@@ -7,23 +7,14 @@ from checkerboard.reports.statistics import median_ci
 from checkerboard.reports.sweeps import psnr_gain_last_fifth
 
 
-# median_ci's bootstrap interval, pinned on its current definition (percentile bootstrap, 2,000
-# resamples). Kept apart: median_ci is being rewritten (exact binomial intervals), and this test
-# goes with the old definition.
-@pytest.mark.parametrize("n, lo, hi", [(5, 1.0, 5.0), (11, 3.0, 9.0)])
-def test_median_ci_is_the_2_5_and_97_5_percentiles_of_the_exact_bootstrap_median_law(n, lo, hi):
-    # Resampling 1..n (n odd) with replacement, the median is the middle order statistic, and
-    # P(median <= k) = P(Binomial(n, k / n) >= (n + 1) / 2):
-    #   n = 5:  P(<= 1) = 0.058, P(<= 4) = 0.942;
-    #   n = 11: P(<= 2) = 0.0072, P(<= 3) = 0.051, P(<= 8) = 0.949, P(<= 9) = 0.9928.
-    # np.percentile(2.5) of 2,000 medians interpolates the sorted values 49 and 50 (0-based), so it
-    # is the smallest k with at least 51 medians <= k: n = 5, k = 1 (116 expected, sd 10); n = 11,
-    # k = 3 (103 expected, sd 10; k = 2 would need 51 of 14 expected). By symmetry, 97.5: n and n - 2.
-    # Each holds unless a count falls 5 sd from its mean: with any seed, overwhelmingly likely.
-    # (Percentiles 25/75 would give 2, 4 and 5, 7; medians of means are not whole numbers.)
+@pytest.mark.parametrize("n, lo, hi", [(5, None, None), (6, 1.0, 6.0), (11, 2.0, 10.0)])
+def test_median_ci_is_the_exact_order_statistic_interval(n, lo, hi):
+    # [x_(k), x_(n-k+1)] holds the median with probability 1 - 2 P(Bin(n, 1/2) <= k - 1):
+    #   n = 5, k = 1: 1 - 2/32 = 0.9375 < 0.95: no 95 % interval from 5 values;
+    #   n = 6, k = 1: 1 - 2/64 = 0.969;
+    #   n = 11, k = 2: 1 - 2 (1 + 11)/2048 = 0.988; k = 3: 1 - 2 (1 + 11 + 55)/2048 = 0.935 < 0.95.
     values = list(range(1, n + 1))
     assert median_ci(values) == ((n + 1) / 2, lo, hi)
-    assert median_ci(values, seed=12345) == ((n + 1) / 2, lo, hi)
 
 
 def test_median_ci_gives_no_interval_from_one_value():

@@ -39,6 +39,7 @@ class Measure:
     at_init: bool = False     # also measured on the untrained model (init/<name>, step 0 of the curve)
     stages: tuple[str, ...] = ("val",)
     per_layer: bool = False   # decoder/<name>/<k> for each x2 layer k; the report shows the last layer's
+    paired: bool = False      # compared decoder against decoder, seed by seed, in the report
 
     def key(self, stage: str) -> str:
         """The metrics.json key a report reads: ``val/<name>``, ``init/<name>``; a per-layer measure's last layer."""
@@ -58,7 +59,7 @@ AMPLITUDE = "checkerboard_amplitude"
 
 MEASURES = [
     Measure("images_per_second", "images/s", "training images per second", "mean", stages=("",)),
-    Measure("psnr", "val/psnr", "dB", "mean", "psnr"),
+    Measure("psnr", "val/psnr", "dB", "mean", "psnr", paired=True),
     Measure("ssim", "val/ssim", "1 = identical", "mean", "ssim"),
     Measure("psnr_gain_last_fifth", "PSNR gain, last fifth (dB)", "dB", "mean"),
     Measure(AMPLITUDE, "amplitude (grey levels)", "grey levels RMS (of 255)", chart="amplitude", at_init=True),
@@ -66,12 +67,13 @@ MEASURES = [
     Measure(f"{AMPLITUDE}/finer", "finer", "grey levels RMS", chart="amplitude", at_init=True),
     Measure("checkerboard_deficit", "deficit", "grey levels RMS"),
     Measure(f"{AMPLITUDE}/floor", "floor", "grey levels RMS", chart="amplitude", at_init=True),
-    Measure(f"{AMPLITUDE}/excess", "excess over floor", "grey levels RMS", chart="amplitude", at_init=True),
+    Measure(f"{AMPLITUDE}/excess", "excess over floor", "grey levels RMS", chart="amplitude", at_init=True,
+            paired=True),
     Measure(f"{AMPLITUDE}/staircase", "staircase", "grey levels RMS", chart="amplitude", at_init=True),
     Measure(f"{AMPLITUDE}/checkerboard", "checkerboard part", "grey levels RMS", at_init=True),
     Measure(f"{AMPLITUDE}/checkerboard_floor", "checkerboard floor", "grey levels RMS", at_init=True),
     Measure(f"{AMPLITUDE}/checkerboard_excess", "checkerboard excess", "grey levels RMS", chart="amplitude",
-            at_init=True),
+            at_init=True, paired=True),
     Measure("checkerboard", "prominence", "lattice prominence beyond the target's", chart="prominence", at_init=True),
     Measure("phase_gain_spread", "phase-gain spread", "0 = equal DC gains", chart="spread", at_init=True,
             per_layer=True),
@@ -108,6 +110,11 @@ def report_keys(summary: str) -> list[str]:
             if m.at_init and stage == "val":
                 keys.append(m.key("init"))
     return keys
+
+
+def paired_keys() -> list[str]:
+    """The metrics.json keys the report compares seed by seed between decoders."""
+    return [m.key(m.stages[0]) for m in MEASURES if m.paired]
 
 
 def headings() -> dict[str, str]:

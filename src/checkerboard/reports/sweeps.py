@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from checkerboard.measures.keys import headings, report_keys
+from checkerboard.measures.keys import headings, paired_keys, report_keys
 from checkerboard.run.config import decoder_label
 
 #: Mean and t-interval (roughly normal over seeds), median and its interval (heavy-tailed): from the registry.
@@ -23,6 +23,7 @@ MEANS = report_keys("mean")
 MEDIANS = report_keys("median")
 METRICS = MEANS + MEDIANS
 HEADINGS = headings()
+PAIRED = paired_keys()
 
 
 # Overrides that never define a row: the seed axis, settings of how a job runs rather than what it
