@@ -14,6 +14,7 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 
+from checkerboard.data.labels import labelled_shapes, torchvision_labelled
 from checkerboard.data.shapes import make_shapes
 from checkerboard.errors import DataError
 
@@ -151,6 +152,11 @@ class ShapesDataModule(ImageDataModule):
         super().__init__(image_size=image_size, channels=channels, num_train=num_train, num_test=num_test, **kwargs)
         self.data_seed = data_seed
 
+    def labelled_train(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training images of the same generator, labelled with their number of shapes (0 to 3): what the
+        sample-quality classifier learns (`measures.quality`)."""
+        return labelled_shapes(self.num_train, self.image_size, self.channels, seed=self.data_seed)
+
     def load(self):
         # Generated at the requested size, so no resize happens afterwards.
         make = lambda n, seed: make_shapes(n, self.image_size, self.channels, seed)  # noqa: E731
@@ -198,6 +204,16 @@ class TorchvisionDataModule(ImageDataModule):
                 f"CHECKERBOARD_DATA_DIR environment variable) at a folder that holds them, or run "
                 f"offline on the built-in data with data=shapes."
             ) from e
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where the sample-quality classifier trained on this dataset is kept: beside the data."""
+        return self.root / "quality_classifier"
+
+    def labelled_train(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training split's images (at the model's size and channels) and their class labels."""
+        images, labels = torchvision_labelled(self.DATASETS[self.name][0], str(self.root), train=True)
+        return self._resize(images), labels
 
     def load(self):
         out = []

@@ -84,7 +84,15 @@ MEASURES = [
     # the samples of a VAE or a GAN (model=vae, model=gan): absent from autoencoder runs
     Measure("samples_checkerboard_amplitude", "sample amplitude", "grey levels RMS", chart="no_target", at_init=True),
     Measure("samples_spectral_error", "sample spectral error", "mean |ln ratio|", chart="spectral"),
-    Measure("detectability", "detectability", "held-out accuracy", stages=("test",)),
+    Measure("real_checkerboard_amplitude", "real images' amplitude", "grey levels RMS", chart="no_target"),
+    Measure("detectability", "detectability (AUC)", "held-out ROC AUC, 0.5 = indistinguishable", stages=("test",)),
+    Measure("detectability_lattice", "AUC, lattice only", "held-out ROC AUC", stages=("test",)),
+    Measure("detectability_without_lattice", "AUC, without lattice", "held-out ROC AUC", stages=("test",)),
+    Measure("detectability_control", "AUC of real + 1 grey level", "held-out ROC AUC", stages=("test",)),
+    Measure("fcd", "FCD", "Frechet distance in a small classifier's features", stages=("test",)),
+    Measure("fcd_floor", "FCD of real images", "Frechet distance", stages=("test",)),
+    Measure("class_score", "class score", "exp E KL(p(y|x) || p(y))", stages=("test",)),
+    Measure("class_score_real", "class score of real images", "exp E KL", stages=("test",)),
 ]
 BY_NAME = {m.name: m for m in MEASURES}
 

@@ -1,4 +1,4 @@
-"""Spectral comparisons of generated images with real ones: the radial spectrum, its error, detectability.
+"""Spectral comparisons of generated images with real ones: the radial spectrum and its error.
 
 - ``radial_spectrum``: the azimuthally averaged power spectrum (Durall, Keuper & Keuper 2020, whose
   code averages the 2D spectrum over rings of integer radius). Per image: ``P(u, v)``, the channel
@@ -11,10 +11,7 @@
   with ``S_i`` and ``S_ref`` the mean radial spectra of the two sets: 0 when the sets have the same
   spectrum at high frequencies, 0.69 when they differ by a factor of 2 on average. The top half is
   where Durall et al. and Schwarz et al. see generators miss the spectrum of real images.
-- ``detectability(real, fake)``: the held-out accuracy of a logistic regression on log power
-  spectra, real against generated (Frank et al. 2020 tell GAN images from real ones with a linear
-  classifier on log DCT spectra).
-  0.5: spectrally indistinguishable; 1: every image told apart.
+(Detectability, a classifier on log spectra, is `measures.detectability`.)
 
 Images are (N, C, H, W) in [0, 1]; compare generated images as they are saved (uint8) with real ones.
 """
@@ -22,8 +19,6 @@ Images are (N, C, H, W) in [0, 1]; compare generated images as they are saved (u
 from __future__ import annotations
 
 import torch
-
-from checkerboard.measures.lattice import periodic_spectrum as _periodic_spectrum
 
 
 def _rings(h: int, w: int, device: torch.device) -> torch.Tensor:
@@ -51,31 +46,6 @@ def spectral_error(images: torch.Tensor, reference: torch.Tensor) -> float:
     top = slice(len(s) // 2, None)
     tiny = torch.finfo(torch.float32).tiny
     return float((s[top].clamp_min(tiny) / ref[top].clamp_min(tiny)).log().abs().mean())
-
-
-def detectability(real: torch.Tensor, fake: torch.Tensor, steps: int = 300, weight_decay: float = 1e-2,
-                  seed: int = 0) -> float:
-    """Held-out accuracy of a logistic regression telling ``real`` from ``fake`` by log power spectra.
-
-    Features: each image's log power spectrum (the channel mean of ``|DFT|**2`` of Moisan's periodic
-    component, as in ``metrics.log_power_spectrum``), the half-plane of non-negative column
-    frequencies (the other half mirrors it): H x (W/2 + 1) values, standardised with the training
-    half's mean and deviation. The two sets are cut to the same size n, shuffled (seeded), half of
-    each trains, the other half is held out. The weights minimise the mean cross-entropy plus
-    ``weight_decay / 2`` times their squared norm (L-BFGS, at most ``steps`` iterations). Returns the
-    held-out accuracy: 0.5 means indistinguishable spectra. With 1,000 images of each kind a
-    checkerboard of +-1.3 grey levels on the shapes data is found 99.5 % of the time (tests); with
-    100 of each, 74 %: with more features than images the classifier fits noise.
-    """
-    n = min(len(real), len(fake))
-    if n < 4:
-        raise ValueError(f"detectability needs at least 4 images of each kind, got {len(real)} real, {len(fake)} fake")
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        feats = [_periodic_spectrum(x[torch.randperm(len(x), generator=g)[:n]].float())[..., : x.shape[-1] // 2 + 1]
-                 .clamp_min(1e-20).log().flatten(1).cpu() for x in (real, fake)]
-    with torch.inference_mode(False), torch.enable_grad():  # Lightning's test loop runs in inference mode
-        return _fit_and_score([f.clone() for f in feats], n, steps, weight_decay)
 
 
 def _fit_and_score(feats: list[torch.Tensor], n: int, steps: int, weight_decay: float) -> float:

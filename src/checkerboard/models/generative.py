@@ -13,7 +13,20 @@ Measures of the samples (``<stage>/samples_*``, with ``stage`` val, test or init
 - ``samples_diversity``: mean distance between two samples over mean distance between two real
   images (RMS over pixels): about 1 for varied samples, near 0 when the generator has collapsed
   onto a few images;
-- ``test/detectability``: ``spectra.detectability`` of real test images against fresh samples.
+- ``real_checkerboard_amplitude``: the same amplitude of as many real images of the split: the
+  baseline a sample's amplitude is read against (real images have lattice content of their own, so a
+  sample far below it is blurry, not clean).
+
+At the end (``test/*``), with samples of fresh latents against real test images:
+- ``test/detectability``: held-out ROC AUC of a logistic regression on log spectra
+  (`measures.detectability`), 0.5 = indistinguishable; ``_lattice``: on the lattice frequencies
+  alone, ``_without_lattice``: on all the others, so the pair says whether the checkerboard is what
+  gives samples away; ``test/detectability_control``: the same classifier on real images against
+  real images + a +-1 grey-level checkerboard, the scale the numbers are read on;
+- ``test/fcd``: the Frechet distance of the samples in the feature space of a small classifier trained
+  on the labelled training split (`measures.quality`), ``test/fcd_floor`` that of real training
+  images, and ``test/class_score`` (``_real``): exp(E KL(p(y|x) || p(y))). Where the data has no
+  labels (a folder of images), none of these three.
 """
 
 from __future__ import annotations
@@ -22,7 +35,10 @@ import torch
 import torch.nn as nn
 
 from checkerboard.measures.amplitude import checkerboard_amplitude
-from checkerboard.measures.spectra import detectability, spectral_error
+from checkerboard.measures.detectability import checkerboard as lattice_pattern
+from checkerboard.measures.detectability import detectability_auc
+from checkerboard.measures.quality import classifier, quality, train_classifier
+from checkerboard.measures.spectra import spectral_error
 from checkerboard.models.base import train_mode_copy
 
 FIXED_SEED = 0       # the fixed latents: the same draws in every run, so epochs and runs line up
@@ -87,7 +103,9 @@ class Generative:
         return {"samples_checkerboard_amplitude": float(checkerboard_amplitude(samples, period=self.period)
                                                         ["amplitude"].mean()),
                 "samples_spectral_error": spectral_error(samples, real),
-                "samples_diversity": diversity(samples, real)}
+                "samples_diversity": diversity(samples, real),
+                "real_checkerboard_amplitude": float(checkerboard_amplitude(real[:len(samples)], period=self.period)
+                                                     ["amplitude"].mean())}
 
     def init_sample_metrics(self) -> dict[str, float]:
         """``init/samples_*`` of the untrained generator on the validation set, also logged at step 0 as
@@ -104,12 +122,29 @@ class Generative:
         self.log_dict(measured, logger=stage == "val")
         return measured
 
-    def log_detectability(self) -> float:
-        """``test/detectability``: real test images against samples of fresh latents (``DETECT_SEED``)."""
+    def log_detectability(self) -> dict[str, float]:
+        """``test/detectability*`` and the quality scores (module docstring): real test images against
+        samples of fresh latents (``DETECT_SEED``)."""
         g = torch.Generator().manual_seed(DETECT_SEED)
         z = torch.randn(DETECT_SAMPLES, self.latent_dim, generator=g)
-        fake = torch.cat([self.sample(z=chunk) for chunk in z.split(256)])
-        real = self.trainer.datamodule.test.float() / 255
-        accuracy = detectability(real, fake.cpu())
-        self.log("test/detectability", accuracy, logger=False)
-        return accuracy
+        fake = torch.cat([self.sample(z=chunk) for chunk in z.split(256)]).cpu()
+        test = self.trainer.datamodule.test
+        real = test.float() / 255
+        found = detectability_auc(real, fake, self.period)
+        half = len(real) // 2
+        planted = ((real[half:] * 255 + lattice_pattern(*real.shape[-2:], self.period)).round().clamp(0, 255) / 255)
+        control = detectability_auc(real[:half], planted, self.period)
+        measured = {"test/detectability": found.all.auc, "test/detectability_lattice": found.lattice.auc,
+                    "test/detectability_without_lattice": found.without_lattice.auc,
+                    "test/detectability_control": control.all.auc}
+        labelled = getattr(self.trainer.datamodule, "labelled_train", lambda: None)()
+        if labelled is not None:
+            images, labels = labelled
+            # 5 epochs of the training split, at most 2,000 steps: a minute on a CPU for MNIST, once (cached)
+            steps = min(2000, -(-5 * len(images) // 128))
+            cache = getattr(self.trainer.datamodule, "cache_dir", None)
+            net = (classifier(images, labels, cache, f"{self.trainer.datamodule.name}", steps=steps) if cache
+                   else train_classifier(images, labels, steps=steps))
+            measured.update({f"test/{k}": v for k, v in quality(net, fake, images, test).items()})
+        self.log_dict(measured, logger=False)
+        return measured
