@@ -15,20 +15,31 @@ from checkerboard.run.training import train
 from helpers import TINY
 
 RUN = {"decoder": "tconv", "data": "shapes", "seed": 0, "epochs": 3, "train_seconds": 1.25, "threads": 2,
-       "device": "cpu", "init/checkerboard_amplitude": 46.4, "val/checkerboard_amplitude/period2": 0.25,
-       "val/checkerboard_amplitude/finer": 0.125}
+       "device": "cpu", "val/checkerboard_amplitude": 3.0, "val/checkerboard_amplitude/period2": 0.25,
+       "val/checkerboard_amplitude/finer": 0.125, "val/checkerboard_amplitude/checkerboard": 1.5,
+       "val/checkerboard_amplitude/checkerboard_floor": 1.25, "val/checkerboard_amplitude/staircase": 0.25,
+       "init/checkerboard_amplitude/checkerboard_excess": 46.4}
 
 
-def test_summary_reads_an_amplitude_under_0_3_as_no_checkerboard():
-    text = summary({**RUN, "val/checkerboard_amplitude": 0.29}, "out")
-    assert "  tconv leaves no measurable checkerboard: 0.29 grey levels RMS, 46.4 before training.\n" in text
+def test_summary_reads_an_excess_under_half_a_grey_level_as_no_checkerboard():
+    text = summary({**RUN, "val/checkerboard_amplitude/checkerboard_excess": 0.49}, "out")
+    assert ("  tconv leaves no checkerboard beyond its floor: 1.5 grey levels RMS, where the same error with no "
+            "fixed pattern reads 1.2 (excess 0.49; 46.4 before training).\n") in text
 
 
-def test_summary_reads_an_amplitude_of_0_3_and_over_as_a_checkerboard():
-    for amplitude, shown in ((0.31, "0.3"), (2.9, "2.9")):
-        text = summary({**RUN, "val/checkerboard_amplitude": amplitude}, "out")
-        assert (f"  tconv leaves a checkerboard of {shown} grey levels RMS (period 2: 0.25, finer: 0.12), "
-                f"46.4 before training. (A 1 % pattern, 2.6 grey levels peak to peak, is about 1.)\n") in text
+def test_summary_reads_an_excess_of_half_a_grey_level_and_over_as_a_checkerboard():
+    for excess, shown in ((0.51, "0.5"), (2.9, "2.9")):
+        text = summary({**RUN, "val/checkerboard_amplitude/checkerboard_excess": excess}, "out")
+        assert (f"  tconv leaves a checkerboard of {shown} grey levels RMS beyond its floor of 1.2 (period 2: 0.25, "
+                f"finer: 0.12); 46.4 before training. (A 1 % pattern, 2.6 grey levels peak to peak, is about 1.)\n"
+                ) in text
+
+
+def test_summary_names_a_staircase_apart_from_a_checkerboard():
+    run = {**RUN, "val/checkerboard_amplitude/checkerboard_excess": 0.1, "val/checkerboard_amplitude/staircase": 0.8}
+    assert ("It also leaves a staircase of 0.8 grey levels RMS on slopes (the steps a hold or a nearest resize "
+            "leaves), not a checkerboard.") in summary(run, "out")
+    assert "staircase" not in summary({**RUN, "val/checkerboard_amplitude/checkerboard_excess": 0.1}, "out")
 
 
 def batches(epoch: list[int]) -> Batches:

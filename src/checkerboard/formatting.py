@@ -40,6 +40,34 @@ def tensorboard_command(logdir) -> str:
             f"  then open http://localhost:6006/#custom_scalars (the artifact first) or #images")
 
 
+#: Below this excess over its floor (grey levels RMS) the summary calls the checkerboard absent: a pattern
+#: of 0.5 grey levels RMS is 1.3 levels peak to peak, under the one grey level an 8-bit image can show.
+VISIBLE = 0.5
+
+
+def amplitude_sentence(m: dict) -> str:
+    """The artifact in a sentence: the DC-gain checkerboard beyond its floor, and the staircase apart."""
+    d = m["decoder"]
+    key = "val/checkerboard_amplitude/"
+    if key + "checkerboard_excess" not in m:  # a run from before the floor was measured
+        amp, start = m["val/checkerboard_amplitude"], m.get("init/checkerboard_amplitude")
+        was = f", {start:.1f} before training" if start is not None else ""
+        return f"  {d}: lattice amplitude {amp:.2f} grey levels RMS{was} (no floor measured)."
+    excess, floor = m[key + "checkerboard_excess"], m[key + "checkerboard_floor"]
+    start = m.get("init/checkerboard_amplitude/checkerboard_excess")
+    was = f"; {start:.1f} before training" if start is not None else ""
+    stair = m.get(key + "staircase", 0.0)
+    staircase = (f" It also leaves a staircase of {stair:.1f} grey levels RMS on slopes (the steps a hold or a "
+                 f"nearest resize leaves), not a checkerboard." if stair >= VISIBLE else "")
+    if excess < VISIBLE:
+        return (f"  {d} leaves no checkerboard beyond its floor: {m[key + 'checkerboard']:.1f} grey levels RMS, where "
+                f"the same error with no fixed pattern reads {floor:.1f} (excess {excess:.2f}{was}).{staircase}")
+    look = "; look at checkerboard/zoom" if "tensorboard" in m else ""
+    return (f"  {d} leaves a checkerboard of {excess:.1f} grey levels RMS beyond its floor of {floor:.1f} (period 2: "
+            f"{m[key + 'period2']:.2f}, finer: {m[key + 'finer']:.2f}){was}{look}. (A 1 % pattern, 2.6 grey "
+            f"levels peak to peak, is about 1.){staircase}")
+
+
 def summary(metrics: dict, out) -> str:
     """What a finished run prints: rounded, empty fields left out, the artifact read in a sentence."""
     m = {k: v for k, v in metrics.items() if v is not None}
@@ -52,22 +80,17 @@ def summary(metrics: dict, out) -> str:
             lines.append(f"  {split:<4} PSNR {m[f'{split}/psnr']:.2f} dB   SSIM {m[f'{split}/ssim']:.3f}   "
                          f"loss {m[f'{split}/loss']:.4g}   prominence {m[f'{split}/checkerboard']:.2f}")
     if "val/checkerboard_amplitude" in m:
-        amp, start = m["val/checkerboard_amplitude"], m.get("init/checkerboard_amplitude")
-        parts = (f" (period 2: {m['val/checkerboard_amplitude/period2']:.2f}, finer: "
-                 f"{m['val/checkerboard_amplitude/finer']:.2f})")
-        was = f", {start:.1f} before training" if start is not None else ""
-        if amp < 0.3:
-            lines.append(f"  {m['decoder']} leaves no measurable checkerboard: {amp:.2f} grey levels RMS{was}.")
-        else:
-            look = "; look at checkerboard/zoom" if "tensorboard" in m else ""
-            lines.append(f"  {m['decoder']} leaves a checkerboard of {amp:.1f} grey levels RMS{parts}{was}{look}. "
-                         f"(A 1 % pattern, 2.6 grey levels peak to peak, is about 1.)")
+        lines.append(amplitude_sentence(m))
     if "val/samples_checkerboard_amplitude" in m:  # a VAE's or a GAN's samples
         start = m.get("init/samples_checkerboard_amplitude")
         was = f" ({start:.1f} before training)" if start is not None else ""
-        found = (f", detectable {m['test/detectability']:.0%} of the time by their spectrum (50 % = not at all)"
-                 if "test/detectability" in m else "")
-        lines.append(f"  samples: checkerboard of {m['val/samples_checkerboard_amplitude']:.1f} grey levels RMS{was}, "
+        found = (f", told from real images by their spectrum with a ROC AUC of {m['test/detectability']:.2f} (0.5 = "
+                 f"not at all; {m.get('test/detectability_lattice', float('nan')):.2f} on the lattice frequencies "
+                 f"alone)" if "test/detectability" in m else "")
+        real = (f" (real images: {m['val/real_checkerboard_amplitude']:.1f})"
+                if "val/real_checkerboard_amplitude" in m else "")
+        lines.append(f"  samples: lattice content of {m['val/samples_checkerboard_amplitude']:.1f} grey levels RMS"
+                     f"{real}{was}, "
                      f"spectral error {m['val/samples_spectral_error']:.2f} against real images{found}; "
                      f"look at val/prior_samples and checkerboard/samples_zoom.")
     if "resumed_from" in m:

@@ -21,6 +21,7 @@ from checkerboard.measures.amplitude import (
     checkerboard_amplitude,
     gradient_checkerboard,
 )
+from checkerboard.measures.equivariance import shift_equivariance
 from checkerboard.measures.keys import amplitude_names
 from checkerboard.measures.prominence import CheckerboardScore, checkerboard_score
 from checkerboard.measures.spectra import spectral_error
@@ -164,6 +165,7 @@ class Autoencoder(CheckerboardModel):
         # The reconstructions' radial power spectrum against the images' (Durall et al.), over 256 images.
         self.log("val/spectral_error", spectral_error(self.reconstruct(x).float(), x), sync_dist=True)
         x = x[:64]
+        self.log("val/shift_equivariance", shift_equivariance(self.reconstruct, x).mean(), sync_dist=True)
         self.log("val/gradient_checkerboard", gradient_checkerboard(self.input_gradient(x), self.period).mean(),
                  sync_dist=True)
         if len(x) >= 2:  # interpolations need a pair of images
@@ -240,6 +242,10 @@ class Autoencoder(CheckerboardModel):
         measured = {f"val/{k}": v for k, v in self.measure_checkerboard(self.trainer.datamodule.val,
                                                                         batch_stats=True).items()}
         measured.update(self.phase_gain_spreads())
+        x = self.on_after_batch_transfer(self.trainer.datamodule.val[:64].to(self.device)).float()
+        with torch.no_grad():
+            measured["val/shift_equivariance"] = float(
+                shift_equivariance(lambda v: self.reconstruct(v, batch_stats=True), x).mean())
         if self.logger is not None:  # step 0 of the curves (init/* only in metrics.json)
             self.logger.log_metrics(measured, step=0)
         return init_names(measured)
