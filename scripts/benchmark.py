@@ -6,7 +6,7 @@
     python scripts/benchmark.py data=shapes          # any `python train.py` override goes at the end
     python scripts/benchmark.py --lightning-alone    # also A = the same config with callbacks=none logger=none
 
-How it measures: `checkerboard.benchmark`; the tables: `checkerboard.benchmark_report`.
+How it measures: `checkerboard.reports.benchmark`; the tables: `checkerboard.reports.benchmark_report`.
 """
 
 from checkerboard.reports.benchmark_report import main

@@ -4,7 +4,7 @@
     python scripts/compare.py                                   # the newest sweep under outputs/multirun/
     python scripts/compare.py outputs/multirun/<date>_<time>    # or a given sweep, from any launcher
 
-The report itself is `checkerboard.report`.
+The report itself is `checkerboard.reports.comparison`.
 """
 
 from checkerboard.reports.comparison import main

@@ -6,7 +6,7 @@
     python scripts/figures.py --notes --out /tmp/fig  # elsewhere (default: outputs/figures)
     python scripts/figures.py                         # every registered figure
 
-The figures themselves are `checkerboard.figures`.
+The figures themselves are `checkerboard.reports.figures` (and `notes.figures`, `reports.untrained`).
 """
 
 from checkerboard.reports.figures import main

@@ -3,7 +3,7 @@
     python scripts/sample.py outputs/runs/<run> -n 64 --out samples.png
     python scripts/sample.py outputs/runs/<run>/checkpoints/last.ckpt -n 1000 --out samples.npz --seed 1
 
-The sampling itself is `checkerboard.sample`.
+The sampling itself is `checkerboard.reports.sample`.
 """
 
 from checkerboard.reports.sample import main

@@ -3,7 +3,7 @@
     python scripts/tour.py                    # every section, in the notes' order
     python scripts/tour.py --section pooling  # one section
 
-Exits 1 if any example disagrees with the notes. The tour itself is `checkerboard.tour`.
+Exits 1 if any example disagrees with the notes. The tour itself is `checkerboard.notes.tour`.
 """
 
 import sys

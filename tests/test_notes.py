@@ -1,5 +1,5 @@
 """The notes' worked examples, each checked exactly against the values written out in
-``checkerboard.notes`` (the numbers the notebook printed), the tour that prints them, and the
+`checkerboard.notes.examples` (the numbers the notebook printed), the tour that prints them, and the
 notes' figures."""
 
 from __future__ import annotations

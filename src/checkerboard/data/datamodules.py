@@ -143,7 +143,7 @@ class ImageDataModule(L.LightningDataModule):
 
 
 class ShapesDataModule(ImageDataModule):
-    """Generated images (see ``checkerboard.shapes``): no download, the same images for the same seed."""
+    """Generated images (see `data.shapes`): no download, the same images for the same seed."""
 
     name = "shapes"
 

@@ -1,24 +1,24 @@
 """Detectability that discriminates: ROC AUC of a spectral classifier, on and off the lattice, with controls.
 
-``spectra.detectability`` returns a held-out accuracy, which saturates: real against 3x3-blurred real
-scores 0.999-1.000, real against real plus a +-1 grey-level checkerboard 0.99 on CIFAR-10. An
+The held-out accuracy the project reported before 2026-12 (the same logistic regression on log
+spectra) saturates: real against 3x3-blurred real scores 0.999-1.000, real against real plus a +-1 grey-level checkerboard 0.99 on CIFAR-10. An
 accuracy of 1 says nothing about how easily; nor does it say whether the checkerboard is what gives
 the samples away.
 
 - ``roc_auc(pos, neg)``: the Mann-Whitney form, ``P(s_pos > s_neg) + P(s_pos = s_neg) / 2`` over
   all pairs, from mid-ranks: ``(R_pos - n_pos (n_pos + 1) / 2) / (n_pos n_neg)``. 0.5: no better than
   chance; 1: every real image scored above every generated one.
-- ``detectability_auc(real, fake, period)``: the classifier of ``spectra.detectability`` (logistic
+- ``detectability_auc(real, fake, period)``: a logistic
   regression on standardised log power spectra, half-plane, L-BFGS, half of each set trains, half is
   held out), scored by held-out AUC, three times: on every
-  frequency, on the P**2 - 1 lattice frequencies k/P only (``metrics.lattice_frequencies``; the
+  frequency, on the P**2 - 1 lattice frequencies k/P only (``lattice.lattice_frequencies``; the
   checkerboard of a stride-P decoder lives there), and on every frequency but those. Lattice AUC
   high and the rest near 0.5: the checkerboard is what gives the samples away. Each AUC has a 95 %
   percentile-bootstrap interval over the held-out images (1,000 resamples within each class, the
   classifier kept fixed: it says how much the held-out draw moves the number, not the training draw).
   An AUC can saturate too (at 1, when no held-out image is misranked); ``d_prime``, the held-out
   logits' separation in standard deviations, goes on telling easy from very easy there.
-  The spectra are plain DFTs, not of Moisan's periodic component as in ``spectra.detectability``:
+  The spectra are plain DFTs, not of Moisan's periodic component as the earlier accuracy used:
   Moisan's smooth component answers the border "jumps" of a checkerboard (which a periodic
   pattern has like any other neighbour step) and spreads it along its frequency's row and column.
   With it, real against real plus a +-6 checkerboard (period 2, shapes, 500 + 500) scored 0.97
@@ -115,7 +115,7 @@ def _held_out_scores(real: torch.Tensor, fake: torch.Tensor, steps: int, weight_
     train_x = (train_x - mean) / std
     weight = torch.zeros(train_x.shape[1], requires_grad=True)
     bias = torch.zeros(1, requires_grad=True)
-    # L-BFGS, as spectra.detectability (Adam lets noise features move as fast as the one that separates).
+    # L-BFGS (Adam lets noise features move as fast as the one that separates).
     optimizer = torch.optim.LBFGS([weight, bias], max_iter=steps, line_search_fn="strong_wolfe")
 
     def objective():

@@ -196,7 +196,7 @@ class Autoencoder(CheckerboardModel):
         return self.decoder(((1 - t) * za[:, None] + t * zb[:, None]).flatten(0, 1))
 
     def phase_gain_spreads(self) -> dict[str, float]:
-        """``decoder/phase_gain_spread/<k>`` of each x2 layer k (1 = first): see `decoders.phase_gain_spread`."""
+        """``decoder/phase_gain_spread/<k>`` of each x2 layer k (1 = first): see `phases.phase_gain_spread`."""
         return phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth)
 
     def test_step(self, x: torch.Tensor, batch_idx: int) -> None:

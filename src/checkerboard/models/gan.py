@@ -2,7 +2,7 @@
 
     python train.py model=gan decoder=upsample data=mnist paths.data_dir=... data.download=false trainer.max_epochs=2
 
-Generator: ``z ~ N(0, I)`` (``latent_dim``) -> ``decoders.build_stem`` -> the decoder (``decoder=...``,
+Generator: ``z ~ N(0, I)`` (``latent_dim``) -> ``builders.build_stem`` -> the decoder (``decoder=...``,
 its x2 layers and fan-in init unchanged; linear output, no tanh, so that whatever pattern the x2
 layers make reaches the image and the discriminator). Discriminator: a 3x3 stride-1 convolution,
 then ``depth`` 4x4 stride-2 convolutions (``disc_width`` channels, doubling), LeakyReLU(0.2) after

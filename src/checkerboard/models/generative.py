@@ -1,8 +1,8 @@
 """What the VAE and the GAN share: a latent vector, fixed latent draws, samples, and their measures.
 
 Both models generate with ``decoder(stem(z))``: ``z`` a vector of ``latent_dim`` N(0, 1) values,
-``stem`` (``decoders.build_stem``) the same for every decoder, ``decoder`` the project's decoder
-(``decoders.build_decoder``), so ``decoder=...`` picks the x2 layers and their fan-in init as for
+``stem`` (``builders.build_stem``) the same for every decoder, ``decoder`` the project's decoder
+(``builders.build_decoder``), so ``decoder=...`` picks the x2 layers and their fan-in init as for
 the autoencoder. Samples are measured as they are saved: clamped to [0, 1] and rounded to 256 grey
 levels, like the real images they are compared with.
 

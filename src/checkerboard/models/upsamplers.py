@@ -17,7 +17,7 @@ input flat (Sugawara et al. derive a checkerboard-free condition for CNNs from t
 we read only their abstracts). Resizing first and then convolving satisfies
 it by construction: every phase sees all the taps, so every phase has the same DC gain. The
 ``1:2:2:4`` tap count is the all-ones special case of the DC gains; over random initialisations
-it shows as the per-phase output variance (``visuals.phase_variance``).
+it shows as the per-phase output variance (``phases.phase_variance``).
 
 Initialisation. Every x2 layer draws its weights from ``U(-1/sqrt(n), 1/sqrt(n))``, PyTorch's
 rule for ``Conv2d``, with ``n`` the number of input values (channels x taps) that reach one

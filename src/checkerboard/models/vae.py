@@ -2,9 +2,9 @@
 
     python train.py model=vae decoder=upsample data=mnist paths.data_dir=... data.download=false
 
-Encoder (the autoencoder's, ``decoders.build_encoder``) -> flatten -> ``Linear`` to the mean and
+Encoder (the autoencoder's, ``builders.build_encoder``) -> flatten -> ``Linear`` to the mean and
 log-variance of ``latent_dim`` Gaussians -> ``z = mu + sigma * eps`` (reparameterisation) ->
-``decoders.build_stem`` -> the decoder (``decoder=...``, unchanged). A vector latent rather than
+``builders.build_stem`` -> the decoder (``decoder=...``, unchanged). A vector latent rather than
 a few channels at the bottleneck's size: a sample from the prior N(0, I) then sets the whole image,
 as in a GAN, instead of each 4x4 patch on its own, and the same stem feeds the GAN's generator.
 

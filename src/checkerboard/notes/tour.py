@@ -3,7 +3,7 @@
 `scripts/tour.py [--section NAME]` is its command line. For each example it prints the inputs, the
 call, its output, the size the arithmetic module predicts, and ✓ or ✗ against the expected
 values. It exits 1 if anything differs, so it doubles as a check. The examples live in
-``checkerboard.notes``; this file only prints them.
+`checkerboard.notes.examples`; this file only prints them.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """How fast is the project's training path, against a bare PyTorch loop on the same everything? (measuring)
 
-`scripts/benchmark.py` is the command line; `checkerboard.benchmark_report` renders the tables.
+`scripts/benchmark.py` is the command line; `checkerboard.reports.benchmark_report` renders the tables.
 For each decoder (and variant), in one process:
 
-- A, the project's path: the `Run` that `checkerboard.train.build` makes for `python train.py`
+- A, the project's path: the `Run` that `checkerboard.run.training.build` makes for `python train.py`
   (Lightning Trainer, TensorBoard logger, checkpoints, Throughput, image logging, progress bar);
 - with ``--lightning-alone``, also the same config composed with ``callbacks=none logger=none``:
   Lightning's own loop, so that the table tells its cost from ours. Its records keep the field

@@ -1,4 +1,4 @@
-"""The benchmark's tables and command line (`scripts/benchmark.py`); the measuring is `checkerboard.benchmark`."""
+"""The benchmark's tables and command line (`scripts/benchmark.py`); the measuring is `checkerboard.reports.benchmark`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Build a run from its config and train it: data, model, logger, callbacks, trainer; then metrics.json.
 
-`python train.py ...` reaches `train()` through `checkerboard.cli`; scripts and tests call `build()`
-and `train()` in-process with a config from `checkerboard.config.compose_config`.
+`python train.py ...` reaches `train()` through `checkerboard.run.cli`; scripts and tests call `build()`
+and `train()` in-process with a config from `checkerboard.run.config.compose_config`.
 """
 
 from __future__ import annotations
