@@ -1,8 +1,8 @@
 """Detectability that discriminates: ROC AUC of a spectral classifier, on and off the lattice, with controls.
 
 The held-out accuracy the project reported before 2026-12 (the same logistic regression on log
-spectra) saturates: real against 3x3-blurred real scores 0.999-1.000, real against real plus a +-1 grey-level checkerboard 0.99 on CIFAR-10. An
-accuracy of 1 says nothing about how easily; nor does it say whether the checkerboard is what gives
+spectra) saturates: real against 3x3-blurred real scores 0.999-1.000, real against real plus a +-1
+grey-level checkerboard 0.99 on CIFAR-10. An accuracy of 1 says nothing about how easily; nor does it say whether the checkerboard is what gives
 the samples away.
 
 - ``roc_auc(pos, neg)``: the Mann-Whitney form, ``P(s_pos > s_neg) + P(s_pos = s_neg) / 2`` over

@@ -1,4 +1,4 @@
-"""The benchmark's tables and command line (`scripts/benchmark.py`); the measuring is `checkerboard.reports.benchmark`."""
+"""The benchmark's tables and command line (`scripts/benchmark.py`); the measuring is `reports.benchmark`."""
 
 from __future__ import annotations
 
