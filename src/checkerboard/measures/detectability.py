@@ -2,8 +2,8 @@
 
 The held-out accuracy the project reported before 2026-12 (the same logistic regression on log
 spectra) saturates: real against 3x3-blurred real scores 0.999-1.000, real against real plus a +-1
-grey-level checkerboard 0.99 on CIFAR-10. An accuracy of 1 says nothing about how easily; nor does it say whether the checkerboard is what gives
-the samples away.
+grey-level checkerboard 0.99 on CIFAR-10. An accuracy of 1 says nothing about how easily; nor does it
+say whether the checkerboard is what gives the samples away.
 
 - ``roc_auc(pos, neg)``: the Mann-Whitney form, ``P(s_pos > s_neg) + P(s_pos = s_neg) / 2`` over
   all pairs, from mid-ranks: ``(R_pos - n_pos (n_pos + 1) / 2) / (n_pos n_neg)``. 0.5: no better than
