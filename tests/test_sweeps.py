@@ -136,13 +136,13 @@ def test_every_experiment_config_runs_a_fast_dev_run_step(tmp_path):
         assert json.loads((sweep / job / "status.json").read_text())["state"] == "finished"
 
 
-def test_compare_experiment_sweeps_every_decoder_and_three_seeds(tmp_path):
+def test_compare_experiment_sweeps_every_decoder_and_five_seeds(tmp_path):
     cfg = compose_config(tmp_path, ["experiment=compare"])
     params = cfg.hydra.sweeper.params
     # Every x2 layer (subpixel is pixelshuffle with one setting changed: experiment=icnr has it).
     decoders = sorted(p.stem for p in (CONFIG_DIR / "decoder").glob("*.yaml") if p.stem != "subpixel")
     assert sorted(params.decoder.split(",")) == decoders
-    assert params.seed == "0,1,2" and cfg.trainer.max_epochs == 40
+    assert params.seed == "0,1,2,3,4" and cfg.trainer.max_epochs == 40
 
 
 def test_an_experiment_sets_top_level_keys(tmp_path):
