@@ -127,20 +127,18 @@ def test_every_x2_layer_starts_at_the_same_output_scale(features):
     assert all(0.8 < v / scale["upsample"] < 1.0 for v in smooth.values()), (smooth, scale["upsample"])
 
 
-@pytest.mark.parametrize("mode", ["train", pytest.param("eval", marks=pytest.mark.slow)])
-def test_every_decoder_starts_at_the_same_output_scale(mode):
-    # The whole model, default config: in train mode BatchNorm uses the batch's statistics; in eval
-    # mode, the fresh running statistics (how a model is evaluated before any training step), so the layers' gains
-    # compound. The output's second moment over initialisations is heavy-tailed in eval mode (a
-    # product of random gains): 300 seeds keep the estimate within a few percent.
+def test_every_decoder_starts_at_the_same_output_scale():
+    # The whole model, default config, in train mode (BatchNorm uses the batch's statistics). An
+    # eval-mode twin (fresh running statistics, 300 seeds for its heavy tail) was dropped: it only
+    # compounds the per-layer gains that the test above already holds equal.
     x = make_shapes(16, 32, 3, seed=123).float() / 255
-    seeds = range(300 if mode == "eval" else 20)
+    seeds = range(20)
     scale = {}
     for name in NAMES:
         total = 0.0
         for seed in seeds:
             torch.manual_seed(seed)
-            model = Autoencoder(name).train(mode == "train")
+            model = Autoencoder(name).train()
             with torch.no_grad():
                 total += float(model(x).square().mean())
         scale[name] = (total / len(seeds)) ** 0.5

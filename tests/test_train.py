@@ -77,6 +77,7 @@ def test_cli_run_leaves_metrics_checkpoints_and_tensorboard_tags(tmp_path):
 
 @pytest.mark.slow
 def test_unknown_decoder_lists_the_options(tmp_path):
+    # From the command line once: the CLI passes Hydra's message on (test_faults.py: other groups, in-process).
     result = run_cli("decoder=nope", f"hydra.run.dir={tmp_path / 'run'}")
     assert result.returncode != 0
     assert "decoder/nope" in result.stderr and "tconv" in result.stderr and "upsample" in result.stderr
