@@ -9,7 +9,6 @@ from checkerboard.models.builders import DecoderSpec, widths, x2_layers
 from checkerboard.models.upsamplers import UPSAMPLERS
 
 
-@torch.no_grad()
 def phase_gains(layer: nn.Module, c_in: int) -> torch.Tensor:
     """(c_out, c_in, 2, 2) DC gain of each output phase of an x2 layer, for each channel pair.
 
@@ -17,14 +16,15 @@ def phase_gains(layer: nn.Module, c_in: int) -> torch.Tensor:
     without its bias (the response to zeros is subtracted), read in the interior where no padding
     reaches. For a transposed convolution this is the sum of the taps that feed each phase.
     """
-    size = 16  # a margin of 8 output pixels: the sinc layer reaches 6 (3 input pixels), its conv 1 more
-    x = torch.eye(c_in, device=next(layer.parameters()).device)[:, :, None, None]
-    x = x.expand(-1, -1, size, size)
-    y = layer(x) - layer(torch.zeros_like(x[:1]))
-    inner = y[..., 8:-8, 8:-8]  # (c_in, c_out, 2 size - 16, ...): away from the border
-    gains = torch.stack([torch.stack([inner[..., i::2, j::2].mean(dim=(-2, -1)) for j in (0, 1)], -1)
-                         for i in (0, 1)], -2)  # (c_in, c_out, 2, 2)
-    return gains.transpose(0, 1)
+    with torch.no_grad():  # not a decorator: mutmut 3 leaves decorated functions unmutated
+        size = 16  # a margin of 8 output pixels: the sinc layer reaches 6 (3 input pixels), its conv 1 more
+        x = torch.eye(c_in, device=next(layer.parameters()).device)[:, :, None, None]
+        x = x.expand(-1, -1, size, size)
+        y = layer(x) - layer(torch.zeros_like(x[:1]))
+        inner = y[..., 8:-8, 8:-8]  # (c_in, c_out, 2 size - 16, ...): away from the border
+        gains = torch.stack([torch.stack([inner[..., i::2, j::2].mean(dim=(-2, -1)) for j in (0, 1)], -1)
+                             for i in (0, 1)], -2)  # (c_in, c_out, 2, 2)
+        return gains.transpose(0, 1)
 
 
 def phase_gain_spread(layer: nn.Module, c_in: int) -> float:
