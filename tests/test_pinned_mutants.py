@@ -1,0 +1,194 @@
+"""Values derived by hand that kill mutants the other tests let live (CONTRIBUTING.md, "Mutation testing").
+
+Each test names the mutation it stops; the expected values come from arithmetic in the comments, not
+from running the code.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from checkerboard.data.datamodules import Batches
+from checkerboard.measures import prominence
+from checkerboard.measures.prominence import CheckerboardScore, checkerboard_score
+from checkerboard.models.builders import build_decoder, x2_layers
+from checkerboard.models.phases import phase_gain_spread, phase_gain_spreads
+from checkerboard.reports.statistics import mean_ci, median_ci, t975
+
+
+def _ones(decoder: nn.Module) -> nn.Module:
+    """Every weight 1, every bias 0."""
+    with torch.no_grad():
+        for name, p in decoder.named_parameters():
+            p.fill_(0.0 if name.endswith("bias") else 1.0)
+    return decoder
+
+
+def test_phase_gain_spread_of_a_single_tap_is_sqrt_three_quarters():
+    # One channel, a 2x2 stride-2 transposed conv with one tap: phase gains (1, 0, 0, 0), mean 1/4,
+    # spread sqrt((3/4)^2 + 3 (1/4)^2) / sqrt(1) = sqrt(3/4). Its sum G^2 is exactly 1: stops
+    # `if total == 1` (the zero-response shortcut taken for a real response).
+    layer = nn.ConvTranspose2d(1, 1, 2, stride=2, bias=False)
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.weight[0, 0, 0, 0] = 1.0
+    assert phase_gain_spread(layer, 1) == pytest.approx(math.sqrt(0.75), abs=1e-12)
+
+
+def test_phase_gain_spread_of_a_layer_that_answers_nothing_is_0():
+    # All weights 0: no DC response at all, so no phase differs (stops `return 1.0`).
+    layer = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1)
+    with torch.no_grad():
+        layer.weight.zero_()
+    assert phase_gain_spread(layer, 2) == 0.0
+
+
+def test_phase_gain_spreads_names_every_layer_from_1_in_order():
+    # Weights 1: a 3x3 stride-2 tconv feeds its phases 1, 2, 2, 4 taps (per channel pair, all alike),
+    # mean 9/4, deviations squared 25/16 + 1/16 + 1/16 + 49/16 = 19/4, sum G^2 = 25: sqrt(19/100).
+    # Nearest x2 then a 3x3 conv gives each phase 9 taps: spread 0. Three stages, tconv in the
+    # middle: stops a shifted `start`, every other width (`[::-2]`), and a wrong order.
+    decoder = _ones(build_decoder({"layers": ["upsample", "tconv", "upsample"]}, 3, 4, 3))
+    assert len(x2_layers(decoder)) == 3
+    spreads = phase_gain_spreads(decoder, 4, 3)
+    assert list(spreads) == [f"decoder/phase_gain_spread/{k}" for k in (1, 2, 3)]
+    assert spreads["decoder/phase_gain_spread/1"] == pytest.approx(0.0, abs=1e-9)
+    assert spreads["decoder/phase_gain_spread/2"] == pytest.approx(math.sqrt(0.19), rel=1e-9)
+    assert spreads["decoder/phase_gain_spread/3"] == pytest.approx(0.0, abs=1e-9)
+
+
+# -- Batches -------------------------------------------------------------------------------------
+
+def _lists(batches) -> list[list[int]]:
+    return [x.flatten().tolist() for x in batches]
+
+
+def test_batches_in_order_by_default_the_last_one_short():
+    # Stops `shuffle=True` as the default: 7 images in batches of 3, in order.
+    b = Batches(torch.arange(7, dtype=torch.uint8).view(7, 1, 1, 1), 3)
+    assert len(b) == 3 and _lists(b) == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def test_batches_shuffled_by_seed_plus_epoch():
+    # The docstring's contract: epoch e is torch.randperm(n) from a generator seeded with seed + e, and
+    # without epoch_fn the epochs count 0, 1, 2. Stops a default seed of 1, `seed - epoch`, a first epoch
+    # of 1, and an epoch counter that steps by 2, goes down or stays at 1.
+    images = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1)
+    perm = lambda s: torch.randperm(10, generator=torch.Generator().manual_seed(s)).tolist()
+    b = Batches(images, 10, shuffle=True)
+    assert [_lists(b)[0] for _ in range(3)] == [perm(0), perm(1), perm(2)]
+    assert _lists(Batches(images, 10, shuffle=True, seed=5, epoch_fn=lambda: 2))[0] == perm(7)
+
+
+@pytest.mark.parametrize("drop_last,expected", [
+    # 11 images on 2 ranks. drop_last: 10 used, 5 a rank, 2 whole batches of 2 each.
+    (True, [[[0, 2], [4, 6]], [[1, 3], [5, 7]]]),
+    # Evaluation: every image once, rank 0 takes 6 and rank 1 5, the last batches short.
+    (False, [[[0, 2], [4, 6], [8, 10]], [[1, 3], [5, 7], [9]]]),
+])
+def test_batches_shards_with_and_without_drop_last(drop_last, expected):
+    # Stops `drop_last` ignored (or always on) in _used and in __len__.
+    images = torch.arange(11, dtype=torch.uint8).view(11, 1, 1, 1)
+    got = [Batches(images, 2, drop_last=drop_last, rank=r, world_size=2) for r in (0, 1)]
+    assert [_lists(b) for b in got] == expected and [len(b) for b in got] == [len(e) for e in expected]
+
+
+def test_batches_state_before_and_after_an_epoch_without_batches():
+    # Nothing handed out yet: epoch 0, 0 batches (stops a start at epoch 1 or at 1 batch). 3 images
+    # with drop_last in batches of 4 give no batch; the state still says 0 consumed, not None.
+    b = Batches(torch.zeros(3, 1, 1, 1, dtype=torch.uint8), 4, drop_last=True)
+    assert b.state_dict() == {"epoch": 0, "consumed": 0}
+    assert list(b) == [] and b.state_dict() == {"epoch": 0, "consumed": 0}
+
+
+# -- the prominence score --------------------------------------------------------------------------
+
+def _prominence_by_the_docstring(spec: np.ndarray, period: int) -> np.ndarray:
+    """Step 4 and 5 of prominence.py's docstring, one bin at a time: (N, H, W) spectrum -> (N,) mean R(l)."""
+    n, h, w = spec.shape
+    out = np.zeros(n)
+    for i in range(n):
+        rs = []
+        for a in range(period):
+            for b in range(period):
+                if (a, b) == (0, 0):
+                    continue
+                u, v = a * h // period, b * w // period
+                at = lambda du, dv: spec[i, (u + du) % h, (v + dv) % w]
+                ring = sorted(at(du, dv) for du in range(-2, 3) for dv in range(-2, 3) if (du, dv) != (0, 0))
+                row = np.mean([at(0, d) for d in (-2, -1, 1, 2)])
+                col = np.mean([at(d, 0) for d in (-2, -1, 1, 2)])
+                rs.append(at(0, 0) / max(ring[11], row, col))  # torch's median of 24: the lower middle one
+        out[i] = np.mean(rs)
+    return out
+
+
+def test_lattice_prominence_follows_its_formula_bin_by_bin(monkeypatch):
+    # A random positive spectrum put in place of the image's: the ring (24 bins, Chebyshev distance 2)
+    # wins at some lattice bins and the row or column ridge at others. Stops every change to the
+    # offsets, the steps, the excluded centre and the direction of the neighbourhood.
+    spec = torch.rand(4, 16, 16, generator=torch.Generator().manual_seed(0), dtype=torch.float64) + 0.01
+    monkeypatch.setattr(prominence, "periodic_spectrum", lambda _: spec)
+    got = prominence.lattice_prominence(torch.zeros(4, 1, 16, 16), 4)
+    assert got.numpy() == pytest.approx(_prominence_by_the_docstring(spec.numpy(), 4), rel=1e-12)
+
+
+def test_score_crops_each_side_to_whole_periods():
+    # 13 x 15 at period 2: the score is the 12 x 14 crop's (stops `h + h % P`, `w + w % P`).
+    x = torch.rand(2, 3, 13, 15, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(checkerboard_score(x), checkerboard_score(x[..., :12, :14].contiguous()))
+
+
+@pytest.mark.parametrize("period", [None, 4])
+def test_the_metric_averages_the_score_at_its_period(period):
+    # Default period 2; another period reaches the score (stops a default of 3 and a dropped period).
+    x = torch.rand(3, 1, 16, 16, generator=torch.Generator().manual_seed(2))
+    metric = CheckerboardScore() if period is None else CheckerboardScore(period=period)
+    metric.update(x)
+    expected = checkerboard_score(x, period=period or 2).mean()
+    assert float(metric.compute()) == pytest.approx(float(expected), rel=1e-6)
+    assert float(expected) != pytest.approx(float(checkerboard_score(x, period=6 - (period or 2)).mean()), rel=1e-3)
+
+
+# -- the report's statistics -------------------------------------------------------------------------
+
+def test_t975_from_the_table_to_30_then_the_series():
+    # The table's last entry at df = 30; at 31, 1.96 + (1.96^3 + 1.96) / (4 * 31) = 1.96 + 9.489536 / 124.
+    assert t975(30) == 2.042 and t975(1) == 12.706
+    assert t975(31) == pytest.approx(1.96 + 9.489536 / 124, abs=1e-12)  # 2.0365, t(0.975, 31) is 2.0395
+    assert t975(1000) == pytest.approx(1.96 + 9.489536 / 4000, abs=1e-12)
+
+
+def test_mean_ci_from_two_values_and_from_one():
+    # [1, 3]: mean 2, sd sqrt(2), half-width t975(1) sqrt(2) / sqrt(2) = 12.706.
+    assert mean_ci([1.0, 3.0]) == pytest.approx((2.0, 12.706), abs=1e-12)
+    assert mean_ci([5.0]) == (5.0, None)
+
+
+@pytest.mark.parametrize("n, lo, hi", [(2, 1.0, 2.0), (9, 2.0, 8.0), (21, 7.0, 15.0)])
+def test_median_ci_at_the_jumps_of_the_exact_bootstrap_law(n, lo, hi):
+    # As in test_pinned_stats.py, P(median <= k) = P(Binomial(n, k / n) >= (n + 1) / 2) for 1..n, n odd;
+    # with 100,000 resamples each percentile is the smallest k whose P reaches it (counts 7 sd or more
+    # from the edge). n = 9: P(<= 2) = 0.0304, so 2.5 % gives 2 and 3.5 % would give 3. n = 21:
+    # P(<= 14) = 0.944, P(<= 15) = 0.9817, so 97.5 % gives 15 and 98.5 % would give 16. n = 2: the
+    # median of [1, 2] resampled is 1, 1.5 or 2 with P 1/4, 1/2, 1/4 (two values already get an interval).
+    from math import comb
+
+    if n > 2:
+        cdf = lambda k: sum(comb(n, j) * (k / n) ** j * (1 - k / n) ** (n - j) for j in range((n + 1) // 2, n + 1))
+        quantile = lambda q: next(k for k in range(1, n + 1) if cdf(k) >= q)
+        assert (quantile(0.025), quantile(0.975)) == (lo, hi)
+        assert quantile(0.035) != lo or quantile(0.985) != hi  # the test tells the neighbouring levels apart
+    assert median_ci(list(range(1, n + 1)), resamples=100_000) == ((n + 1) / 2, lo, hi)
+
+
+def test_median_ci_defaults_are_2000_resamples_and_seed_0():
+    # 60 unequal values (i^1.5): the medians of their resamples take many values, so another seed and even
+    # one more resample (the 2.5th and 97.5th percentiles then interpolate other neighbours) move the ends.
+    values = [i**1.5 for i in range(60)]
+    first = median_ci(values)
+    assert median_ci(values) == first == median_ci(values, resamples=2000, seed=0)
+    assert first != median_ci(values, resamples=2001, seed=0) and first != median_ci(values, seed=1)
