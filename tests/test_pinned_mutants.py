@@ -13,6 +13,13 @@ import torch.nn as nn
 
 from checkerboard.data.datamodules import Batches
 from checkerboard.measures import prominence
+from checkerboard.measures.amplitude import (
+    CheckerboardAmplitude,
+    checkerboard_amplitude,
+    checkerboard_amplitude_map,
+    gradient_checkerboard,
+    min_image_size,
+)
 from checkerboard.measures.prominence import CheckerboardScore, checkerboard_score
 from checkerboard.models.builders import build_decoder, x2_layers
 from checkerboard.models.phases import phase_gain_spread, phase_gain_spreads
@@ -192,3 +199,50 @@ def test_median_ci_defaults_are_2000_resamples_and_seed_0():
     first = median_ci(values)
     assert median_ci(values) == first == median_ci(values, resamples=2000, seed=0)
     assert first != median_ci(values, resamples=2001, seed=0) and first != median_ci(values, seed=1)
+
+
+# -- the amplitude -----------------------------------------------------------------------------------
+
+def test_min_image_size_is_two_overlapping_tiles_or_3_periods():
+    # A tile is ceil(16 / P) periods, at least 3; two overlapping tiles need one period more:
+    # P = 2: 9 periods, 18 px; P = 4: 5, 20 px; P = 8: 4, 32 px (as 4 P); P = 16: 4, 64 px. 3 P never wins.
+    sizes = {p: min_image_size(p) for p in (2, 4, 8, 16)}
+    assert sizes == {2: 18, 4: 20, 8: 32, 16: 64} and all(type(s) is int for s in sizes.values())
+    with pytest.raises(ValueError, match=r"at least 18 x 18 px \(two overlapping tiles of 16 px per side"):
+        checkerboard_amplitude(torch.zeros(1, 1, 16, 16))
+
+
+def _pattern(period: int, scale: float = 1.0, size: int = 32) -> torch.Tensor:
+    """(1, 1, size, size): a pattern fixed on the phase grid, RMS ``scale``, nothing else. P = 2: the
+    checkerboard (-1)^(i+j); P = 4: sqrt(2) cos(2 pi i / 4) down the rows, no period-2 content."""
+    i = torch.arange(size, dtype=torch.float64)
+    if period == 2:
+        grid = (-1.0) ** (i[:, None] + i[None, :])
+    else:
+        grid = (2**0.5 * torch.cos(2 * math.pi * i / 4))[:, None].expand(size, size)
+    return (scale * grid).float()[None, None]
+
+
+def test_gradient_checkerboard_of_a_pure_pattern_is_1_per_image_at_its_period():
+    # The whole gradient is the pattern: 1, whatever each image's scale (normalised per image, not over
+    # the batch; a tiny 1e-4 is not held at a floor of 1). The period-4 pattern is not seen at period 2.
+    grad = torch.cat([_pattern(2, 1e-4), _pattern(2, 3.0)])
+    assert gradient_checkerboard(grad).tolist() == pytest.approx([1.0, 1.0], rel=1e-3)
+    assert float(gradient_checkerboard(_pattern(4, 1e-4), period=4)) == pytest.approx(1.0, rel=1e-3)
+    assert float(gradient_checkerboard(_pattern(4, 1e-4), period=2)) < 0.05
+
+
+def test_the_amplitude_metric_and_map_at_their_period():
+    # A pure pattern of RMS 0.1 (of 0..1) is 25.5 grey levels. An output equal to its target (a pattern
+    # whose strength varies from tile to tile, so that beta is fitted: exactly 1) adds nothing in any
+    # tile; without the target every tile shows its pattern. Stops the metric's and the map's period
+    # defaults and a dropped period or target.
+    metric = CheckerboardAmplitude()
+    metric.update(_pattern(2, 0.1) + 0.5)
+    assert float(metric.compute()["amplitude"]) == pytest.approx(25.5, rel=1e-3)
+    metric4 = CheckerboardAmplitude(period=4)
+    metric4.update(_pattern(4, 0.1) + 0.5)
+    assert float(metric4.compute()["amplitude"]) == pytest.approx(25.5, rel=1e-3)
+    same = _pattern(2) * torch.linspace(0.02, 0.2, 32)[:, None] + 0.5
+    assert checkerboard_amplitude_map(same, same).abs().max() < 1e-3
+    assert checkerboard_amplitude_map(same).min() > 1.0
