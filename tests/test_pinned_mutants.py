@@ -175,30 +175,17 @@ def test_mean_ci_from_two_values_and_from_one():
     assert mean_ci([5.0]) == (5.0, None)
 
 
-@pytest.mark.parametrize("n, lo, hi", [(2, 1.0, 2.0), (9, 2.0, 8.0), (21, 7.0, 15.0)])
-def test_median_ci_at_the_jumps_of_the_exact_bootstrap_law(n, lo, hi):
-    # As in test_pinned_stats.py, P(median <= k) = P(Binomial(n, k / n) >= (n + 1) / 2) for 1..n, n odd;
-    # with 100,000 resamples each percentile is the smallest k whose P reaches it (counts 7 sd or more
-    # from the edge). n = 9: P(<= 2) = 0.0304, so 2.5 % gives 2 and 3.5 % would give 3. n = 21:
-    # P(<= 14) = 0.944, P(<= 15) = 0.9817, so 97.5 % gives 15 and 98.5 % would give 16. n = 2: the
-    # median of [1, 2] resampled is 1, 1.5 or 2 with P 1/4, 1/2, 1/4 (two values already get an interval).
-    from math import comb
-
-    if n > 2:
-        cdf = lambda k: sum(comb(n, j) * (k / n) ** j * (1 - k / n) ** (n - j) for j in range((n + 1) // 2, n + 1))
-        quantile = lambda q: next(k for k in range(1, n + 1) if cdf(k) >= q)
-        assert (quantile(0.025), quantile(0.975)) == (lo, hi)
-        assert quantile(0.035) != lo or quantile(0.985) != hi  # the test tells the neighbouring levels apart
-    assert median_ci(list(range(1, n + 1)), resamples=100_000) == ((n + 1) / 2, lo, hi)
+@pytest.mark.parametrize("n, lo, hi", [(2, None, None), (9, 2.0, 8.0), (21, 6.0, 16.0), (60, 22.0, 39.0)])
+def test_median_ci_is_the_narrowest_order_statistic_interval_of_95_percent(n, lo, hi):
+    # Coverage of [x_(k), x_(n-k+1)] is 1 - 2 P(Bin(n, 1/2) <= k - 1), worked out by hand:
+    #   n = 9:  k = 2 covers 1 - 2 * 10/512 = 0.961, k = 3 only 1 - 2 * 46/512 = 0.820;
+    #   n = 21: k = 6 covers 0.973, k = 7 0.922;   n = 60: k = 22 covers 0.9727, k = 23 0.9481;
+    #   n = 2:  k = 1 covers 1 - 2/4 = 0.5: no interval.
+    assert median_ci(list(range(1, n + 1))) == ((n + 1) / 2, lo, hi)
 
 
-def test_median_ci_defaults_are_2000_resamples_and_seed_0():
-    # 60 unequal values (i^1.5): the medians of their resamples take many values, so another seed and even
-    # one more resample (the 2.5th and 97.5th percentiles then interpolate other neighbours) move the ends.
-    values = [i**1.5 for i in range(60)]
-    first = median_ci(values)
-    assert median_ci(values) == first == median_ci(values, resamples=2000, seed=0)
-    assert first != median_ci(values, resamples=2001, seed=0) and first != median_ci(values, seed=1)
+def test_median_ci_drops_values_that_are_not_finite():
+    assert median_ci([1.0, None, float("nan"), 3.0, float("inf")]) == (2.0, None, None)
 
 
 # -- the amplitude -----------------------------------------------------------------------------------
