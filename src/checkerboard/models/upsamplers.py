@@ -62,6 +62,15 @@ def set_weights(weight: nn.Parameter, bias: nn.Parameter | None, value: torch.Te
             bias.zero_()
 
 
+def same_conv(c_in: int, c_out: int, init: str, bias: bool, generator: torch.Generator | None) -> nn.Conv2d:
+    """The 3x3 "same" convolution after a fixed resampling: the shared draw ``base_kernel`` under ``fan_in``,
+    PyTorch's default under ``torch``."""
+    conv = nn.Conv2d(c_in, c_out, 3, padding=ar.padding_for("same", 3), bias=bias)
+    if init == "fan_in":
+        set_weights(conv.weight, conv.bias, base_kernel(c_in, c_out, generator))
+    return conv
+
+
 class TConv(nn.ConvTranspose2d):
     """Transposed convolution, stride 2, output twice the input: kernel 3 overlaps unevenly, 4 evenly."""
 
@@ -87,9 +96,7 @@ class ResizeConv(nn.Module):
                  generator: torch.Generator | None = None):
         super().__init__()
         self.mode = mode
-        self.conv = nn.Conv2d(c_in, c_out, 3, padding=ar.padding_for("same", 3), bias=bias)
-        if init == "fan_in":
-            set_weights(self.conv.weight, self.conv.bias, base_kernel(c_in, c_out, generator))
+        self.conv = same_conv(c_in, c_out, init, bias, generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         align = False if self.mode == "bilinear" else None
@@ -259,9 +266,7 @@ class SincUp(nn.Module):
     def __init__(self, c_in: int, c_out: int, init: str = "fan_in", bias: bool = True,
                  generator: torch.Generator | None = None):
         super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)
-        if init == "fan_in":
-            set_weights(self.conv.weight, self.conv.bias, base_kernel(c_in, c_out, generator))
+        self.conv = same_conv(c_in, c_out, init, bias, generator)
         self.register_buffer("taps", kaiser_lowpass(), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -299,9 +304,7 @@ class DySample(nn.Module):
     def __init__(self, c_in: int, c_out: int, init: str = "fan_in", bias: bool = True,
                  generator: torch.Generator | None = None):
         super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)
-        if init == "fan_in":
-            set_weights(self.conv.weight, self.conv.bias, base_kernel(c_in, c_out, generator))
+        self.conv = same_conv(c_in, c_out, init, bias, generator)
         self.offset = nn.Conv2d(c_in, 2 * 4, 1)  # (dx for the 4 sub-pixels, then dy), pixel-shuffle order
         with torch.no_grad():  # drawn after the shared kernel, so that the kernel is the same for a seed
             self.offset.weight.normal_(0, 0.001, generator=generator)
