@@ -8,6 +8,7 @@ stay uint8 until the model converts them, which also makes host-to-GPU copies 4x
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import lightning as L
@@ -207,8 +208,11 @@ class TorchvisionDataModule(ImageDataModule):
 
     @property
     def cache_dir(self) -> Path:
-        """Where the sample-quality classifier trained on this dataset is kept: beside the data."""
-        return self.root / "quality_classifier"
+        """Where the sample-quality classifier trained on this dataset is kept: beside the data, or in the
+        user's cache (``~/.cache/checkerboard``) where the data folder is read-only."""
+        if os.access(self.root, os.W_OK):
+            return self.root / "quality_classifier"
+        return Path.home() / ".cache" / "checkerboard" / "quality_classifier"
 
     def labelled_train(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The training split's images (at the model's size and channels) and their class labels."""
