@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from checkerboard.reports.statistics import (
+    binom_cdf_half,
     bootstrap_median_distribution,
     median_ci,
     median_interval,
@@ -41,7 +42,7 @@ def test_order_statistic_coverage(n, k, coverage):
 def test_median_interval_is_the_narrowest_that_covers_95(n, lo, hi, coverage):
     # n = 8: k = 2 covers only 0.9297; n = 10: k = 3 covers only 0.8906.
     m = median_interval(list(range(n, 0, -1)))
-    assert (m.lo, m.hi, m.coverage, m.n) == (lo, hi, coverage, n)
+    assert (m.lo, m.hi, m.coverage, m.n, m.min, m.max) == (lo, hi, coverage, n, 1, n)
     assert m.median == (n + 1) / 2
 
 
@@ -84,3 +85,62 @@ def test_paired_verdicts():
     assert c.verdict.startswith("a lower than b")
     with pytest.raises(ValueError):
         paired_comparison([1, 2], [1])
+
+
+def test_binomial_cdf_of_a_half():
+    # P(Bin(5, 1/2) <= 2) = (1 + 5 + 10) / 32; below 0 nothing.
+    assert binom_cdf_half(2, 5) == 0.5
+    assert binom_cdf_half(-1, 5) == 0.0
+
+
+def test_bootstrap_median_distribution_needs_odd_n_and_lists_values_in_order():
+    with pytest.raises(ValueError, match=r"^the closed form holds for an odd number of values$"):
+        bootstrap_median_distribution([1, 2, 3, 4])
+    assert list(bootstrap_median_distribution([30, 10, 20])) == [10, 20, 30]
+
+
+@pytest.mark.parametrize("n, level, lo, hi, coverage", [
+    # n = 5: k = 2 covers 1 - 2 * 6/32 = 0.625 (a level met exactly counts), k = 3 covers 0.
+    (5, 0.5, 2, 4, 0.625), (5, 0.625, 2, 4, 0.625),
+    # n = 6: k = 3, [x_(3), x_(4)], covers 1 - 2 * 22/64 = 0.3125; k = 2 covers 0.78125.
+    (6, 0.3, 3, 4, 0.3125), (6, 0.5, 2, 5, 0.78125)])
+def test_median_interval_at_other_levels(n, level, lo, hi, coverage):
+    m = median_interval(list(range(1, n + 1)), level=level)
+    assert (m.lo, m.hi, m.coverage) == (lo, hi, coverage)
+
+
+def test_median_interval_of_nothing_and_its_text():
+    m = median_interval([None, math.nan])
+    assert m.n == 0 and math.isnan(m.median) and math.isnan(m.min) and math.isnan(m.max)
+    assert str(m) == "-"
+    # n = 6: k = 1, [1, 6], coverage 1 - 2/64 = 0.96875.
+    assert str(median_interval([6, 1, 2, 5, 3, 4])) == "3.5 [1, 6] (96.9 %, n = 6)"
+    assert str(median_interval([3, 1, 2])) == "2 (range of 3: 1 to 3)"
+
+
+def test_paired_comparison_below_three_seeds():
+    # One pair: no interval. Two, d = [1, 3]: mean 2, s = sqrt(2), half-width 12.706 * sqrt(2) / sqrt(2).
+    c = paired_comparison([1.0], [0.0])
+    assert (c.n, c.mean, c.t_lo, c.t_hi, c.log) == (1, 1.0, None, None, False)
+    c = paired_comparison([1.0, 3.0], [0.0, 0.0])
+    assert (c.t_lo, c.t_hi) == pytest.approx((2 - 12.706, 2 + 12.706), abs=1e-12)
+    assert c.verdict == "range of 2: no claim"
+
+
+def test_paired_verdict_at_the_edges_of_the_interval():
+    # Five equal differences: s = 0, the interval is the point d. At 0 nothing is shown; at 1 a is higher.
+    assert paired_comparison([1.0] * 5, [1.0] * 5).verdict == "no difference shown"
+    c = paired_comparison([2.0, 3, 4, 5, 6], [1.0, 2, 3, 4, 5])
+    assert (c.t_lo, c.t_hi) == (1.0, 1.0)
+    assert c.verdict == "a higher than b (t interval; sign test p = 0.0625)"
+
+
+def test_paired_comparison_checks_its_input():
+    with pytest.raises(ValueError, match=r"^a has 2 values and b 1: pair them by seed \(\{seed: value\}\)$"):
+        paired_comparison([1, 2], [1])
+    for a, b in (([1.0, 0.0, 2.0], [1.0, 1.0, 1.0]), ([1.0, 1.0, 1.0], [1.0, 0.0, 2.0])):
+        with pytest.raises(ValueError, match=r"^log=True needs positive values$"):
+            paired_comparison(a, b, log=True)
+    # Values below 1 are positive: a = b / 4 on every seed.
+    c = paired_comparison([0.125, 0.0625, 0.25], [0.5, 0.25, 1.0], log=True)
+    assert c.mean == pytest.approx(-math.log(4)) and c.log is True
