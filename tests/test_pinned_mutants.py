@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 from checkerboard.data.datamodules import Batches
-from checkerboard.measures import prominence
+from checkerboard.measures import amplitude, prominence
 from checkerboard.measures.amplitude import (
     CheckerboardAmplitude,
     checkerboard_amplitude,
@@ -233,3 +233,35 @@ def test_the_amplitude_metric_and_map_at_their_period():
     same = _pattern(2) * torch.linspace(0.02, 0.2, 32)[:, None] + 0.5
     assert checkerboard_amplitude_map(same, same).abs().max() < 1e-3
     assert checkerboard_amplitude_map(same).min() > 1.0
+
+
+def test_fit_beta_refits_on_the_best_fitting_half():
+    # Three tiles, X = (0, 1, 3), Y = (-5, -4, -4) at one frequency. All tiles: dx = (-4, -1, 5) / 3,
+    # dy = (-2, 1, 1) / 3, beta = (4/3) / (14/3) = 2/7, misfits (-6, 9, -3)^2 / 21^2. The best two
+    # (kept = max(2, ceil(3 / 2)) = 2) are tiles 0 and 2, exactly on a line of slope 1/3, and stay kept.
+    # Stops keeping at least 3 tiles (2/7) and ranking misfits of fy + mean (keeps tiles 1, 2: 0).
+    fx = torch.tensor([0.0, 1.0, 3.0], dtype=torch.complex64).view(1, 1, 3, 1, 1)
+    fy = torch.tensor([-5.0, -4.0, -4.0], dtype=torch.complex64).view(1, 1, 3, 1, 1)
+    assert float(amplitude._fit_beta(fy, fx)) == pytest.approx(1 / 3, abs=1e-6)
+
+
+def test_cell_scramble_permutes_pixels_within_their_cells_in_each_draw():
+    # Two draws on a 4 x 6 image at P = 2: each a permutation of the 24 pixels that keeps every pixel in
+    # its own 2 x 2 cell (row // 2, column // 2). Stops drawing one permutation for all draws.
+    index = amplitude._cell_scramble(4, 6, 2, 2, torch.device("cpu"))
+    pixels = torch.arange(24)
+    assert index.shape == (2, 24)
+    for draw in index:
+        assert draw.sort().values.tolist() == pixels.tolist()
+        assert ((draw // 6) // 2).tolist() == ((pixels // 6) // 2).tolist()
+        assert ((draw % 6) // 2).tolist() == ((pixels % 6) // 2).tolist()
+
+
+def test_map_and_gradient_measure_draw_no_floor(monkeypatch):
+    # Neither needs the floors: a scramble that raises is never reached. Stops floors=True there.
+    def no_draws(*args):
+        raise AssertionError("floor drawn")
+
+    monkeypatch.setattr(amplitude, "_cell_scramble", no_draws)
+    assert checkerboard_amplitude_map(_pattern(2, 0.1) + 0.5).shape == (1, 3, 3)
+    assert float(gradient_checkerboard(_pattern(2))) == pytest.approx(1.0, rel=1e-3)
