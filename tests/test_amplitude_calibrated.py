@@ -82,6 +82,39 @@ def test_nearest_ramp_is_staircase_not_checkerboard():
     torch.testing.assert_close(parts["staircase"], torch.full((4,), true), rtol=0.05, atol=0)
 
 
+def _ramps(slopes) -> torch.Tensor:
+    """(1, C, 32, 32): channel c rises by slopes[c] grey levels per pixel (down, across) from 0.2."""
+    rows, cols = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+    return torch.stack([0.2 + (a * rows + b * cols) * GREY for a, b in slopes])[None]
+
+
+def _hold(x: torch.Tensor, period: int) -> torch.Tensor:
+    return nn.functional.interpolate(nn.functional.avg_pool2d(x, period), scale_factor=period, mode="nearest")
+
+
+def test_nearest_ramp_at_period_4_is_staircase():
+    # A hold by 4 leaves -slope . offset, offsets (-1.5, -0.5, 0.5, 1.5) in each direction: RMS
+    # |slope| sqrt(mean offset^2) = sqrt(13) sqrt(1.25) = 4.031 grey levels, all of it staircase.
+    # Stops a template of slope / offset (not proportional to the offsets at P = 4) and a circularly
+    # padded slope (the wrap's jump reads as checkerboard in the border tiles).
+    ramp = _ramps([(3.0, 2.0)] * 3)
+    for target in (ramp, None):
+        parts = checkerboard_amplitude(_hold(ramp, 4), target, period=4)
+        torch.testing.assert_close(parts["staircase"], torch.tensor([13**0.5 * 1.25**0.5]), rtol=1e-3, atol=0)
+        assert parts["checkerboard"].max() < 0.1
+
+
+def test_staircase_templates_stay_with_their_channel():
+    # Channels sloping down only, across only, and both: staircases 3/2, 2/2 and sqrt(13)/2 grey levels,
+    # RMS over channels sqrt((9 + 4 + 13) / 12) = sqrt(13 / 6) = 1.472. Stops the templates
+    # concatenated along the rows, which hands one channel's templates to another.
+    ramps = _ramps([(3.0, 0.0), (0.0, 2.0), (3.0, 2.0)])
+    for target in (ramps, None):
+        parts = checkerboard_amplitude(_hold(ramps, 2), target, period=2)
+        torch.testing.assert_close(parts["staircase"], torch.tensor([(13 / 6) ** 0.5]), rtol=1e-3, atol=0)
+        assert parts["checkerboard"].max() < 0.1
+
+
 @pytest.mark.parametrize("period", [2, 4])
 def test_pattern_on_black_is_read_unclamped(period):
     x = mnist_like()

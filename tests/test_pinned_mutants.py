@@ -265,3 +265,10 @@ def test_map_and_gradient_measure_draw_no_floor(monkeypatch):
     monkeypatch.setattr(amplitude, "_cell_scramble", no_draws)
     assert checkerboard_amplitude_map(_pattern(2, 0.1) + 0.5).shape == (1, 3, 3)
     assert float(gradient_checkerboard(_pattern(2))) == pytest.approx(1.0, rel=1e-3)
+
+
+def test_tile_cover_of_three_period_tiles_steps_one_period():
+    # At P >= 8 a tile is 3 periods and its stride 3 // 2 = 1: over 6 periods, 4 tiles starting at 0..3.
+    # Stops a stride of at least 2 periods (3 tiles, at 0, 2, 3).
+    cover = amplitude._tile_cover(6, 3, torch.device("cpu"))
+    assert cover.tolist() == [[1, 1, 1, 0, 0, 0], [0, 1, 1, 1, 0, 0], [0, 0, 1, 1, 1, 0], [0, 0, 0, 1, 1, 1]]
