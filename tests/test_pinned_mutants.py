@@ -272,3 +272,17 @@ def test_tile_cover_of_three_period_tiles_steps_one_period():
     # Stops a stride of at least 2 periods (3 tiles, at 0, 2, 3).
     cover = amplitude._tile_cover(6, 3, torch.device("cpu"))
     assert cover.tolist() == [[1, 1, 1, 0, 0, 0], [0, 1, 1, 1, 0, 0], [0, 0, 1, 1, 1, 0], [0, 0, 0, 1, 1, 1]]
+
+
+def test_amplitude_is_the_mean_power_of_the_strongest_quarter_of_tiles():
+    # A checkerboard of RMS 0.1 (25.5 grey levels) in the top-left 16 x 16 px of a flat 32 px target:
+    # 3 x 3 tiles of 16 px at stride 8 hold it whole (25.5), half (12.75: the phase means halve),
+    # half, a quarter (6.375), and five not at all. The strongest ceil(9 / 4) = 3 tiles: power
+    # (1 + 1/4 + 1/4) / 3 = 1/2 of 25.5^2, amplitude 25.5 / sqrt(2) = 18.03 (the strongest fifth, 2
+    # tiles: 25.5 sqrt(5/8) = 20.16). A little of the half-covered tiles' scatter is read as noise.
+    flat = torch.full((1, 1, 32, 32), 0.5)
+    patch = torch.zeros(1, 1, 32, 32)
+    patch[..., :16, :16] = _pattern(2, 0.1, size=16)
+    expected = torch.tensor([[25.5, 12.75, 0.0], [12.75, 6.375, 0.0], [0.0, 0.0, 0.0]])
+    torch.testing.assert_close(checkerboard_amplitude_map(flat + patch, flat)[0], expected, rtol=0, atol=0.25)
+    assert float(checkerboard_amplitude(flat + patch, flat)["amplitude"]) == pytest.approx(25.5 / 2**0.5, rel=0.01)
