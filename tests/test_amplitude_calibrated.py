@@ -65,6 +65,17 @@ def test_white_noise_reads_no_excess(shapes, period, kind):
     assert 0.7 < ratio < 1.4  # equal in expectation; measured 0.9 to 1.27 over these 64 images
 
 
+def test_white_noise_without_target_reads_its_floor():
+    # No target: the null is g * y + S(r) / sqrt(mean |1 - G|^2), r = y - g * y. For white noise r keeps
+    # that share of its power, so the scrambled residual has the noise's power again, and amplitude and
+    # floor agree in power: ratio 1 in expectation (64 images; measured 1.05 and 1.17). Stops the
+    # scramble multiplied by sqrt(0.64) or by 0.5 / 0.64 (ratios near 3) and S(y + g * y) (0.6).
+    x = 0.5 + noise((64, 1, 32, 32), 12, seed=1)
+    parts = checkerboard_amplitude(x, None, period=2)
+    for key, floor in (("amplitude", "floor"), ("checkerboard", "checkerboard_floor")):
+        assert 0.8 < parts[key].square().mean() / parts[floor].square().mean() < 1.4
+
+
 def test_nearest_ramp_is_staircase_not_checkerboard():
     slope = torch.tensor([3.0, 2.0]) * GREY  # per pixel, down and across
     rows, cols = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
