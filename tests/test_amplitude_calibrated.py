@@ -115,6 +115,20 @@ def test_nearest_ramp_at_period_4_is_staircase():
         assert parts["checkerboard"].max() < 0.1
 
 
+def test_staircase_fit_with_stripes_at_period_4():
+    # Across the columns a slope of 2 grey levels per px held by 4 leaves T = -2 o, o = (-1.5, -0.5, 0.5,
+    # 1.5), DFT of o (-2 + 2i, -2, -2 - 2i) at 1/4, 1/2, 3/4, sum |.|^2 = 20; stripes 2 (-1)^j add 8 at
+    # 1/2. Least squares: k = 1 + Re(conj(4) 8) / (4 * 20) = 1.4, staircase 1.4 * 2 sqrt(1.25) = 3.130;
+    # the rest, sqrt(13 - 7^2 / 5) = sqrt(3.2), is checkerboard. Stops the fit's sums taken over the
+    # template index instead of the column frequency (k = 1 + 32 / 144: 2.733).
+    ramp = _ramps([(0.0, 2.0)])
+    output = _hold(ramp, 4) + 2 * GREY * (-1.0) ** torch.arange(32.0)
+    for target in (ramp, None):
+        parts = checkerboard_amplitude(output, target, period=4)
+        assert float(parts["staircase"]) == pytest.approx(1.4 * 2 * 1.25**0.5, rel=0.01)
+        assert float(parts["checkerboard"]) == pytest.approx(3.2**0.5, rel=0.01)
+
+
 def test_staircase_templates_stay_with_their_channel():
     # Channels sloping down only, across only, and both: staircases 3/2, 2/2 and sqrt(13)/2 grey levels,
     # RMS over channels sqrt((9 + 4 + 13) / 12) = sqrt(13 / 6) = 1.472. Stops the templates
