@@ -250,7 +250,7 @@ def checkerboard_amplitude(
     non-periodic error read positive, the more the larger it is (white noise of 12 grey levels RMS
     reads about 0.9 at P = 2, 1.3 at P = 4). Hence the floor and the excess, the numbers to read:
 
-    6. ``floor``: the RMS over 4 draws (fixed seed) of ``amplitude`` recomputed, steps 1-5, with the
+    6. ``floor``: the RMS over ``FLOOR_DRAWS`` draws (one; fixed seed) of ``amplitude`` recomputed, steps 1-5, with the
        error's pixels permuted at random within each P x P cell: ``x + S(output - x)`` against ``x``.
        The permutation keeps every error value and its place to within a cell, so the error's power
        and where it lies are unchanged, but a pattern fixed on the phase grid lands on a random phase
