@@ -159,7 +159,8 @@ def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | No
               "validation images' over the top half of the frequencies (0 = same spectrum); detectability, the "
               "held-out ROC AUC of a logistic regression on log power spectra, real test images against samples "
               "(0.5 = spectrally indistinguishable; on the lattice frequencies alone, and without them); FCD, the "
-              "Frechet distance in a small classifier's features (beside real images' own)." if "test/detectability" in shown else ""), ""]
+              "Frechet distance in a small classifier's features (beside real images' own)."
+              if "test/detectability" in shown else ""), ""]
     lines += paired_lines(rows)
     unfinished = [j for j in jobs if j["state"] != "finished"]
     if unfinished:
