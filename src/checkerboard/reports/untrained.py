@@ -62,7 +62,8 @@ def phase_variance_figure() -> Figure:
     # Taps per phase of one tconv layer with every weight 1: the variance ratio expected of it.
     taps = overlap_counts("tconv", 1)[4:6, 4:6]
     expected = taps / taps.min()
-    fig, axes = plt.subplots(2, 3, figsize=(10, 7.6))
+    rows = -(-len(names) // 3)  # three decoders a row: every registered x2 layer is shown
+    fig, axes = plt.subplots(rows, 3, figsize=(10, 3.8 * rows), squeeze=False)
     for ax, name in zip(axes.flat, names):
         r = ratios[name]
         if name == "tconv":
