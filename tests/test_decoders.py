@@ -48,7 +48,7 @@ def test_tconv_hold_equals_resize_convolution_with_the_tconv_kernel():
     up = F.interpolate(x, scale_factor=2, mode="nearest")
     # The box sums four outputs, so the tconv's bias arrives four times.
     expected = F.conv2d(F.pad(up, (1, 1, 1, 1)), w, 4 * layer.tconv.bias)[..., :12, :12]
-    # Equal everywhere, borders included: a one-sided border trains into a checkerboard (README, Results).
+    # Equal everywhere, borders included: a one-sided border trains into a checkerboard (docs/results.md).
     torch.testing.assert_close(layer(x), expected, rtol=1e-5, atol=1e-5)
 
 
