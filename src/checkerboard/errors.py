@@ -45,6 +45,12 @@ def check_choice(key: str, value, options) -> None:
         raise ConfigError(f"{key}={value!r} is not valid; choose one of: {', '.join(options)}.")
 
 
+def check_flag(key: str, value) -> None:
+    """Refuse anything but true or false."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}={value!r} is not valid: it must be true or false.")
+
+
 def check_positive(key: str, value, whole: bool = True) -> None:
     """Refuse anything but a positive (whole, if ``whole``) finite number; bools are not numbers here."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0

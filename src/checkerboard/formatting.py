@@ -79,6 +79,13 @@ def summary(metrics: dict, out) -> str:
         if f"{split}/psnr" in m:
             lines.append(f"  {split:<4} PSNR {m[f'{split}/psnr']:.2f} dB   SSIM {m[f'{split}/ssim']:.3f}   "
                          f"loss {m[f'{split}/loss']:.4g}   prominence {m[f'{split}/checkerboard']:.2f}")
+    if "compression" in m:
+        after = "a 3x3 convolution after the last x2 layer" if m.get("output_conv") else "the last x2 layer writes the image"
+        lines.append(f"  setting: {m['latent_values']:,} latent values ({m['compression']:g}x compression); {after}")
+    if m.get("plateau_gain") is not None:
+        lines.append(f"  {'converged' if m['converged'] else 'NOT converged'}: the best val PSNR rose "
+                     f"{m['plateau_gain']:.2f} dB at the end (the rule: {m['plateau_rule']})"
+                     + ("" if m["converged"] else "; more epochs (trainer.max_epochs) would still help"))
     if "val/checkerboard_amplitude" in m:
         lines.append(amplitude_sentence(m))
     if "val/samples_checkerboard_amplitude" in m:  # a VAE's or a GAN's samples

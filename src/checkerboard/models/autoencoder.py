@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torchmetrics import MeanMetric
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
-from checkerboard.errors import DivergenceError, check_choice, check_positive
+from checkerboard.errors import DivergenceError, check_choice, check_flag, check_positive
 from checkerboard.measures.amplitude import (
     CheckerboardAmplitude,
     checkerboard_amplitude,
@@ -30,6 +30,7 @@ from checkerboard.models.builders import (
     DecoderSpec,
     build_decoder,
     build_encoder,
+    latent_values,
     output_stride,
 )
 from checkerboard.models.phases import phase_gain_spreads
@@ -47,7 +48,7 @@ class Autoencoder(CheckerboardModel):
     def __init__(self, decoder: str | Mapping = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
                  depth: int = 2, downsample: str = "stride", loss: str = "mse",
                  optimizer: partial | None = None, scheduler: partial | None = None, channels_last: bool = False,
-                 compile: bool = False):
+                 compile: bool = False, latent_channels: int | None = None, output_conv: bool = False):
         super().__init__()
         spec = DecoderSpec.parse(decoder)
         decoder = spec.as_dict()  # plain types in the checkpoint, which is loaded with weights_only=True
@@ -56,10 +57,13 @@ class Autoencoder(CheckerboardModel):
         for key, value in (("model.width", width), ("model.depth", depth), ("data.channels", channels),
                            ("data.image_size", image_size)):
             check_positive(key, value)
+        if latent_channels is not None:
+            check_positive("model.latent_channels", latent_channels)
+        check_flag("model.output_conv", output_conv)
         check_choice("model.loss", loss, LOSSES)  # decoder and downsample: checked where they are built
         self.check_size(image_size, depth, downsample, spec)
-        self.encoder = build_encoder(channels, width, depth, downsample)
-        self.decoder = build_decoder(spec, channels, width, depth)
+        self.encoder = build_encoder(channels, width, depth, downsample, latent_channels)
+        self.decoder = build_decoder(spec, channels, width, depth, latent_channels, output_conv)
         self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=1e-3)
         self.scheduler_factory = scheduler  # called with the optimizer, stepped once per epoch
         self.loss_fn = LOSSES[loss]
@@ -268,8 +272,21 @@ class Autoencoder(CheckerboardModel):
     def architecture(self) -> dict:
         """What a checkpoint must match to be resumed into this model."""
         keys = ("channels", "image_size", "width", "depth", "downsample")
+        # Only when set: checkpoints from before these settings (neither) stay resumable.
+        keys += tuple(k for k in ("latent_channels", "output_conv") if self.hparams.get(k))
         # A schedule's length is fixed by the run that saved it (resuming with more epochs would
         # restart the cosine's rise).
         schedule = getattr(self.scheduler_factory, "keywords", {}).get("T_max")
         return {"model": "autoencoder", "decoder": self.spec.label, **{k: self.hparams[k] for k in keys},
                 **({"scheduler.T_max (trainer.max_epochs)": schedule} if schedule is not None else {})}
+
+    def latent_values(self) -> int:
+        """How many numbers the model keeps of one image on its way through."""
+        hp = self.hparams
+        return latent_values(hp.channels, hp.image_size, hp.width, hp.depth, hp.downsample, hp.get("latent_channels"))
+
+    def describe(self) -> dict:
+        """The base facts, the output convolution (or not), and the compression: input values / latent values."""
+        hp, kept = self.hparams, self.latent_values()
+        return {**super().describe(), "output_conv": bool(hp.get("output_conv")), "latent_values": kept,
+                "compression": round(hp.channels * hp.image_size**2 / kept, 2)}

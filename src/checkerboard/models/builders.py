@@ -88,8 +88,13 @@ def widths(width: int, depth: int) -> list[int]:
     return [width * 2**i for i in range(depth)]
 
 
-def build_encoder(channels: int, width: int, depth: int, downsample: str = "stride") -> nn.Sequential:
-    """``depth`` stages, each halving the size: a stride-2 3x3 conv, or a 3x3 conv then 2x2 max pool."""
+def build_encoder(channels: int, width: int, depth: int, downsample: str = "stride",
+                  latent_channels: int | None = None) -> nn.Sequential:
+    """``depth`` stages, each halving the size: a stride-2 3x3 conv, or a 3x3 conv then 2x2 max pool.
+
+    ``latent_channels`` k: then a 1x1 convolution to k channels, linear (Stable Diffusion's VAE keeps 4
+    channels at 1/8 size the same way): the bottleneck that makes the autoencoder compress.
+    """
     check_choice("model.downsample", downsample, DOWNSAMPLES)
     layers, c_in = [], channels
     for c in widths(width, depth):
@@ -98,39 +103,64 @@ def build_encoder(channels: int, width: int, depth: int, downsample: str = "stri
         else:
             layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
         c_in = c
+    if latent_channels is not None:
+        layers.append(nn.Conv2d(c_in, latent_channels, 1))
     return nn.Sequential(*layers)
 
 
-def build_decoder(decoder: str | Mapping | DecoderSpec, channels: int, width: int, depth: int) -> nn.Sequential:
-    """``depth`` x2 upsampling layers, mirroring the encoder; the last one outputs the image.
+def latent_values(channels: int, image_size: int, width: int, depth: int, downsample: str = "stride",
+                  latent_channels: int | None = None) -> int:
+    """How many numbers the encoder keeps of one image: channels x size x size at its last stage."""
+    size = encoder_sizes(image_size, depth, downsample)[-1]
+    return (latent_channels or widths(width, depth)[-1]) * size * size
 
-    The last layer is the upsampling itself (no convolution after it, no output activation), as in
-    the Distill article's generators, so whatever pattern it makes reaches the image unfiltered.
-    A linear output also avoids the collapse to a constant image that a saturating sigmoid output
-    invites in small autoencoders.
+
+def _seeded(seed: int, make) -> nn.Module:
+    """``make()`` with torch's global generator seeded by ``seed``, its state restored after."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return make()
+
+
+def build_decoder(decoder: str | Mapping | DecoderSpec, channels: int, width: int, depth: int,
+                  latent_channels: int | None = None, output_conv: bool = False) -> nn.Sequential:
+    """``depth`` x2 upsampling layers, mirroring the encoder, BatchNorm and ReLU between them.
+
+    ``output_conv=False`` (Distill's generators, DCGAN, ESPCN): the last x2 layer outputs the image,
+    with no convolution after it and no output activation, so whatever pattern it makes reaches the
+    image unfiltered. ``output_conv=True`` (U-Net, EDSR, StyleGAN2, Stable Diffusion's VAE decoder):
+    the last x2 layer keeps ``width`` channels, then BatchNorm, ReLU and a 3x3 same convolution write
+    the image. ``latent_channels`` k: a 1x1 convolution from k channels, BatchNorm and ReLU come first
+    (the way back from ``build_encoder``'s bottleneck). A linear output also avoids the collapse to a
+    constant image that a saturating sigmoid output invites in small autoencoders.
     """
     spec = DecoderSpec.parse(decoder)
     names = spec.layer_names(depth)
     ws = widths(width, depth)[::-1]
     # Layer i's weights come from a generator seeded from one draw of torch's global one, the same
-    # draw whatever the decoder: with the same seed, every 3x3 layer starts from the same kernel.
+    # draw whatever the decoder: with the same seed, every 3x3 layer starts from the same kernel,
+    # and the layers around the x2 layers (seeded the same way) are the same for every decoder.
     seed = int(torch.randint(2**62, ()))
     layers = []
-    for i, c_in in enumerate(ws):
-        generator = torch.Generator().manual_seed(seed + i)
-        if i + 1 < len(ws):
-            layers += [spec.make(names[i], c_in, ws[i + 1], generator), nn.BatchNorm2d(ws[i + 1]),
-                       nn.ReLU(inplace=True)]
-        else:
-            layers.append(spec.make(names[i], c_in, channels, generator))
+    if latent_channels is not None:
+        layers += [_seeded(seed + depth + 1, lambda: nn.Conv2d(latent_channels, ws[0], 1)), nn.BatchNorm2d(ws[0]),
+                   nn.ReLU(inplace=True)]
+    outs = ws[1:] + [ws[-1] if output_conv else channels]
+    for i, (c_in, c_out) in enumerate(zip(ws, outs)):
+        layers.append(spec.make(names[i], c_in, c_out, torch.Generator().manual_seed(seed + i)))
+        if i + 1 < len(ws) or output_conv:
+            layers += [nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+    if output_conv:
+        layers.append(_seeded(seed + depth, lambda: nn.Conv2d(ws[-1], channels, 3, padding=1)))
     return nn.Sequential(*layers)
 
 
-def build_stem(latent_dim: int, width: int, depth: int, size: int) -> nn.Sequential:
-    """A latent vector -> the decoder's input: ``Linear`` to ``widths(width, depth)[-1]`` maps of
-    ``size`` x ``size``, BatchNorm, ReLU (DCGAN's "project and reshape"). The VAE and the GAN feed
-    their decoders through it; it is the same for every decoder, and has no x2 layer."""
-    c = widths(width, depth)[-1]
+def build_stem(latent_dim: int, width: int, depth: int, size: int, channels: int | None = None) -> nn.Sequential:
+    """A latent vector -> the decoder's input: ``Linear`` to ``channels`` (default
+    ``widths(width, depth)[-1]``) maps of ``size`` x ``size``, BatchNorm, ReLU (DCGAN's "project and
+    reshape"). The VAE and the GAN feed their decoders through it; it is the same for every decoder,
+    and has no x2 layer."""
+    c = channels or widths(width, depth)[-1]
     return nn.Sequential(nn.Linear(latent_dim, c * size * size), nn.Unflatten(1, (c, size, size)),
                          nn.BatchNorm2d(c), nn.ReLU(inplace=True))
 

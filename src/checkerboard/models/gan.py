@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torchmetrics import MeanMetric
 
 from checkerboard import arithmetic as ar
-from checkerboard.errors import CollapseError, ConfigError, DivergenceError, check_positive
+from checkerboard.errors import CollapseError, ConfigError, DivergenceError, check_flag, check_positive
 from checkerboard.models.base import CheckerboardModel, init_names
 from checkerboard.models.builders import DecoderSpec, build_decoder, build_stem, encoder_sizes, output_stride, widths
 from checkerboard.models.generative import Generative
@@ -70,7 +70,7 @@ class GAN(Generative, CheckerboardModel):
     def __init__(self, decoder: str | dict = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
                  depth: int = 2, latent_dim: int = 64, disc_width: int = 16, spectral_norm: bool = True,
                  num_samples: int = 256, optimizer: partial | None = None, collapse_loss: float = 0.05,
-                 collapse_steps: int = 300, min_diversity: float = 0.1):
+                 collapse_steps: int = 300, min_diversity: float = 0.1, output_conv: bool = False):
         super().__init__()
         spec = DecoderSpec.parse(decoder)
         decoder = spec.as_dict()  # plain types in the checkpoint, which is loaded with weights_only=True
@@ -92,7 +92,8 @@ class GAN(Generative, CheckerboardModel):
         # one kernel, as in the autoencoder).
         self.stem = build_stem(latent_dim, width, depth, size)
         self.discriminator = Discriminator(channels, disc_width, depth, image_size, spectral_norm)
-        self.decoder = build_decoder(spec, channels, width, depth)
+        check_flag("model.output_conv", output_conv)
+        self.decoder = build_decoder(spec, channels, width, depth, output_conv=output_conv)
         self.automatic_optimization = False  # two optimisers, stepped in turn by training_step
         self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999))
         self.period = output_stride(depth)
@@ -220,6 +221,7 @@ class GAN(Generative, CheckerboardModel):
     # -- facts for logs, checkpoints and metrics.json ------------------------------------------
     def architecture(self) -> dict:
         keys = ("channels", "image_size", "width", "depth", "latent_dim", "disc_width", "spectral_norm")
+        keys += ("output_conv",) if self.hparams.get("output_conv") else ()  # older checkpoints have none
         return {"model": "gan", "decoder": self.spec.label, **{k: self.hparams[k] for k in keys}}
 
     def describe(self) -> dict:
@@ -228,4 +230,5 @@ class GAN(Generative, CheckerboardModel):
         count = lambda m: sum(p.numel() for p in m.parameters())
         # ModelSummary counts the FLOPs of forward(example_input_array): the generator's
         return {**super().describe(), "params": count(self.stem) + count(self.decoder),
+                "output_conv": bool(self.hparams.get("output_conv")),
                 "disc_params": count(self.discriminator)}

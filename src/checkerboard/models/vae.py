@@ -53,11 +53,11 @@ class VAE(Generative, Autoencoder):
         super().__init__(**kwargs)
         hp = self.hparams
         size = encoder_sizes(hp.image_size, hp.depth, hp.downsample)[-1]
-        c = widths(hp.width, hp.depth)[-1]
+        c = hp.get("latent_channels") or widths(hp.width, hp.depth)[-1]  # what the encoder gives, the decoder takes
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(stem_seed)
             self.posterior = nn.Sequential(nn.Flatten(), nn.Linear(c * size * size, 2 * latent_dim))
-            self.stem = build_stem(latent_dim, hp.width, hp.depth, size)
+            self.stem = build_stem(latent_dim, hp.width, hp.depth, size, c)
         self.kl_weight = kl_weight
         self.init_sampling(latent_dim, num_samples)
 
@@ -124,3 +124,6 @@ class VAE(Generative, Autoencoder):
     def architecture(self) -> dict:
         return {**super().architecture(), "model": "vae", "latent_dim": self.latent_dim}
 
+
+    def latent_values(self) -> int:
+        return self.latent_dim

@@ -6,7 +6,8 @@
 - a VAE or a GAN (``model=vae``, ``model=gan``): its generator fed N latents drawn from N(0, I);
 - an autoencoder: its decoder fed N random latents shaped like its encoder's output, each channel
   ``ReLU(gamma * N(0, 1) + beta)``, with ``gamma`` and ``beta`` of the encoder's last BatchNorm: what
-  that BatchNorm and ReLU make of a Gaussian normalised value. The autoencoder was never trained to
+  that BatchNorm and ReLU make of a Gaussian normalised value, then the encoder's layers after that
+  ReLU (the bottleneck's 1x1 conv, model.latent_channels; a max pool). The autoencoder was never trained to
   decode them; they show what its decoder does away from the training images.
 
 BatchNorm on its running statistics (eval mode); the same ``--seed`` gives the same images. A run
@@ -69,11 +70,13 @@ def load(source: str | Path):
 def random_latents(model, n: int, generator: torch.Generator) -> torch.Tensor:
     """(n, C, h, w) random latents for an autoencoder's decoder (module docstring)."""
     hp = model.hparams
+    last = max(i for i, m in enumerate(model.encoder) if isinstance(m, torch.nn.BatchNorm2d))
     with torch.no_grad():
-        shape = model.encoder(torch.zeros(1, hp.channels, hp.image_size, hp.image_size)).shape[1:]
-    norm = [m for m in model.encoder if isinstance(m, torch.nn.BatchNorm2d)][-1]
-    gamma, beta = norm.weight.detach()[:, None, None], norm.bias.detach()[:, None, None]
-    return torch.relu(gamma * torch.randn(n, *shape, generator=generator) + beta)
+        shape = model.encoder[:last + 1](torch.zeros(1, hp.channels, hp.image_size, hp.image_size)).shape[1:]
+        norm = model.encoder[last]
+        gamma, beta = norm.weight.detach()[:, None, None], norm.bias.detach()[:, None, None]
+        h = torch.relu(gamma * torch.randn(n, *shape, generator=generator) + beta)
+        return model.encoder[last + 2:](h)  # after the ReLU: the bottleneck's 1x1 conv, if there is one
 
 
 @torch.no_grad()

@@ -17,7 +17,7 @@ import torch
 from lightning.pytorch.profilers import PassThroughProfiler
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from checkerboard.errors import check_positive
+from checkerboard.errors import ConfigError, check_positive
 from checkerboard.measures.amplitude import checkerboard_amplitude_map
 from checkerboard.pictures.panels import (
     amplitude_map,
@@ -89,6 +89,52 @@ class Throughput(L.Callback):
     @property
     def images_per_second(self) -> float:
         return self.images / self.seconds if self.seconds > 0 else float("nan")
+
+
+class Plateau(L.Callback):
+    """Stop when training has reached a plateau: the best ``monitor`` (val/psnr) of the run gained
+    less than ``min_delta`` over the last ``fraction`` of its epochs (at least one epoch, and not
+    before ``min_epochs``). ``trainer.max_epochs`` is the cap. Records ``converged`` (the rule held
+    when the run ended) and ``gain`` (the best's rise over the last fraction) for metrics.json.
+    """
+
+    def __init__(self, monitor: str = "val/psnr", min_delta: float = 0.1, fraction: float = 0.2,
+                 min_epochs: int = 5, stop: bool = True):
+        check_positive("callbacks.plateau.min_delta", min_delta, whole=False)
+        check_positive("callbacks.plateau.min_epochs", min_epochs)
+        if not 0 < fraction <= 1:
+            raise ConfigError(f"callbacks.plateau.fraction={fraction!r} is not valid: it must be in (0, 1], "
+                              f"the share of the epochs whose gain is measured (e.g. 0.2, the last fifth).")
+        self.monitor, self.min_delta, self.fraction, self.min_epochs, self.stop = (
+            monitor, min_delta, fraction, min_epochs, stop)
+        self.history: list[float] = []  # the monitored value after each epoch's validation
+
+    def gain(self) -> float | None:
+        """The best value's rise over the last ``fraction`` of the epochs; None before two epochs."""
+        n = len(self.history)
+        if n < 2:
+            return None
+        back = min(n - 1, max(1, round(n * self.fraction)))
+        return max(self.history) - max(self.history[:n - back])
+
+    @property
+    def converged(self) -> bool:
+        gain = self.gain()
+        return gain is not None and len(self.history) >= self.min_epochs and gain < self.min_delta
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        value = trainer.callback_metrics.get(self.monitor)
+        if trainer.sanity_checking or value is None:
+            return
+        self.history.append(float(value))
+        if self.stop and self.converged:
+            trainer.should_stop = True
+
+    def state_dict(self) -> dict:
+        return {"history": list(self.history)}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.history = list(state_dict["history"])
 
 
 class FrozenHeap(L.Callback):

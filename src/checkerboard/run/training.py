@@ -21,7 +21,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from checkerboard.formatting import summary
-from checkerboard.run.callbacks import ArtifactImages, GracefulStop, Throughput
+from checkerboard.run.callbacks import ArtifactImages, GracefulStop, Plateau, Throughput
 from checkerboard.run.config import instantiate, instantiate_callbacks, instantiate_logger, load_data, validate
 from checkerboard.run.folder import check_checkpoint, set_status, write_json
 
@@ -122,13 +122,19 @@ def train(cfg: DictConfig) -> dict:
     trainer.test(model, datamodule=datamodule, verbose=False, weights_only=True)
     final.update({k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")})
 
-    throughput, images = run.callback(Throughput), run.callback(ArtifactImages)
+    throughput, images, plateau = run.callback(Throughput), run.callback(ArtifactImages), run.callback(Plateau)
+    gain = None if plateau is None else plateau.gain()
     metrics = {
         **facts, "epochs": trainer.current_epoch, "train_seconds": round(train_seconds, 3),
         "images_per_second": None if throughput is None else round(throughput.images_per_second, 1),
         "threads": torch.get_num_threads(),  # images/s depends on it (parallel sweeps lower it)
         "device": str(model.device.type),
         "image_log_seconds": None if images is None else round(images.seconds, 3),
+        # The convergence rule (callbacks.plateau): did the best val PSNR stop rising?
+        "converged": None if plateau is None else plateau.converged,
+        "plateau_gain": None if gain is None else round(gain, 4),
+        "plateau_rule": None if plateau is None else f"{plateau.monitor} best rose < {plateau.min_delta} over the "
+                                                     f"last {plateau.fraction:g} of the epochs",
         **model.init_metrics,
         "resumed_from": None if cfg.ckpt_path is None else str(Path(str(cfg.ckpt_path)).resolve()),
         "tensorboard": _save_dir(trainer.logger),

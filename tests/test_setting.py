@@ -1,0 +1,156 @@
+"""The comparison's setting: the bottleneck (model.latent_channels), the output convolution
+(model.output_conv) and the convergence rule (callbacks.plateau), each pinned by hand."""
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from omegaconf import OmegaConf
+
+from checkerboard.errors import ConfigError
+from checkerboard.models.autoencoder import Autoencoder
+from checkerboard.models.builders import build_decoder, build_encoder, latent_values, x2_layers
+from checkerboard.models.gan import GAN
+from checkerboard.models.vae import VAE
+from checkerboard.run.callbacks import Plateau
+
+
+@pytest.mark.parametrize("channels,size,k,kept,ratio", [
+    (1, 28, 4, 4 * 7 * 7, 4.0),        # MNIST: 784 / 196
+    (3, 32, 4, 4 * 8 * 8, 12.0),       # CIFAR-10, shapes: 3,072 / 256
+    (3, 32, None, 64 * 8 * 8, 0.75),   # no bottleneck: 4,096 values for 3,072 (the identity fits)
+    (1, 28, None, 64 * 7 * 7, 0.25),
+])
+def test_compression_is_input_values_over_latent_values(channels, size, k, kept, ratio):
+    model = Autoencoder("tconv", channels, size, latent_channels=k)
+    assert latent_values(channels, size, 32, 2, "stride", k) == kept
+    facts = model.describe()
+    assert facts["latent_values"] == kept and facts["compression"] == ratio
+    assert model.encoder(torch.rand(2, channels, size, size)).shape[1:].numel() == kept
+
+
+def test_the_bottleneck_is_a_linear_1x1_conv_out_and_1x1_bn_relu_back():
+    encoder = build_encoder(3, 8, 2, latent_channels=3)
+    last = encoder[-1]
+    assert isinstance(last, nn.Conv2d) and last.kernel_size == (1, 1) and last.out_channels == 3
+    decoder = build_decoder("upsample", 3, 8, 2, latent_channels=3)
+    assert [type(m) for m in decoder[:3]] == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU]
+    assert decoder[0].in_channels == 3 and decoder[0].out_channels == 16 and decoder[0].kernel_size == (1, 1)
+
+
+def test_output_conv_puts_bn_relu_and_a_3x3_same_conv_after_the_last_x2_layer():
+    without = build_decoder("tconv", 3, 8, 2)
+    out_channels = lambda layer, c_in: layer(torch.zeros(1, c_in, 4, 4)).shape[1]
+    assert without[-1] is x2_layers(without)[-1] and out_channels(without[-1], 8) == 3
+    decoder = build_decoder("tconv", 3, 8, 2, output_conv=True)
+    last_x2 = x2_layers(decoder)[-1]
+    tail = list(decoder)[list(decoder).index(last_x2):]
+    assert [type(m) for m in tail[1:]] == [nn.BatchNorm2d, nn.ReLU, nn.Conv2d]
+    assert out_channels(last_x2, 8) == 8  # the last x2 layer keeps `width` channels
+    conv = tail[-1]
+    assert (conv.in_channels, conv.out_channels, conv.kernel_size, conv.padding) == (8, 3, (3, 3), (1, 1))
+
+
+def test_the_layers_around_the_x2_layers_start_the_same_for_every_decoder():
+    """Same seed: the same bottleneck and output convolution whatever the x2 layer (paired runs)."""
+    def around(name):
+        torch.manual_seed(3)
+        model = Autoencoder(name, 3, 32, width=8, latent_channels=2, output_conv=True)
+        return model.encoder[-1].weight, model.decoder[0].weight, model.decoder[-1].weight
+    for a, b in zip(around("tconv"), around("dysample")):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_output_conv_of_a_known_image_by_hand():
+    """The tail's last conv is a plain same convolution: a delta kernel copies its input channel."""
+    decoder = build_decoder("upsample", 1, 4, 1, output_conv=True)
+    conv = decoder[-1]
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.weight[0, 2, 1, 1] = 1.0
+        conv.bias.fill_(0.5)
+    h = torch.randn(1, 4, 5, 5)
+    expected = h[:, 2:3] + 0.5
+    torch.testing.assert_close(conv(h), expected)
+    assert torch.equal(F.pad(h, (1, 1, 1, 1))[:, :, 1:-1, 1:-1], h)
+
+
+def test_vae_and_gan_take_the_output_conv_and_the_vae_a_bottleneck():
+    x = torch.rand(2, 1, 28, 28)
+    vae = VAE(decoder="tconv", channels=1, image_size=28, width=8, latent_dim=4, latent_channels=2, output_conv=True)
+    assert vae(x).shape == x.shape and vae.describe()["latent_values"] == 4
+    gan = GAN("upsample", channels=1, image_size=28, width=8, latent_dim=4, output_conv=True)
+    assert gan(torch.randn(2, 4)).shape == x.shape and gan.describe()["output_conv"] is True
+
+
+@pytest.mark.parametrize("key,value", [("latent_channels", 0), ("latent_channels", 2.5), ("output_conv", "yes")])
+def test_bad_setting_is_refused_with_its_name(key, value):
+    with pytest.raises(ConfigError, match=f"model.{key}={value!r}"):
+        Autoencoder("tconv", 1, 28, **{key: value})
+
+
+def test_a_checkpoint_remembers_the_setting():
+    model = Autoencoder("tconv", 1, 28, latent_channels=4, output_conv=True)
+    arch = model.architecture()
+    assert arch["latent_channels"] == 4 and arch["output_conv"] is True
+    assert "latent_channels" not in Autoencoder("tconv", 1, 28).architecture()  # old checkpoints stay resumable
+
+
+class _Trainer:
+    def __init__(self):
+        self.callback_metrics, self.sanity_checking, self.should_stop = {}, False, False
+
+
+def _feed(plateau, values):
+    trainer = _Trainer()
+    for v in values:
+        trainer.callback_metrics["val/psnr"] = torch.tensor(v)
+        plateau.on_validation_end(trainer, None)
+        if trainer.should_stop:
+            break
+    return trainer
+
+
+def test_plateau_gain_is_the_best_values_rise_over_the_last_fifth_by_hand():
+    plateau = Plateau(min_delta=0.1, min_epochs=5)
+    # 10 epochs: the last fifth is 2 epochs; the best before them 20.0 (epoch 6), after 20.25.
+    history = [15.0, 18.0, 19.0, 19.5, 19.8, 20.0, 19.9, 19.95, 20.25, 20.1]
+    plateau.history = history
+    assert plateau.gain() == pytest.approx(0.25)
+    assert not plateau.converged
+    plateau.history = history[:9] + [20.3]
+    assert plateau.gain() == pytest.approx(0.3)
+    plateau.history = [15.0, 18.0, 19.0, 19.5, 19.8, 20.0, 19.9, 19.95, 20.05, 20.0]
+    assert plateau.gain() == pytest.approx(0.05) and plateau.converged
+
+
+def test_plateau_stops_the_trainer_when_the_rule_holds_and_not_before_min_epochs():
+    plateau = Plateau(min_delta=0.1, min_epochs=5)
+    trainer = _feed(plateau, [10.0, 10.0, 10.0, 10.0, 10.0, 10.0])  # flat from the start
+    assert trainer.should_stop and len(plateau.history) == 5  # not at 2, 3 or 4 epochs
+    plateau = Plateau(min_delta=0.1, min_epochs=5)
+    trainer = _feed(plateau, [10.0 + i for i in range(8)])  # +1 dB an epoch: never
+    assert not trainer.should_stop and plateau.gain() == pytest.approx(2.0) and not plateau.converged
+    plateau = Plateau(min_delta=0.1, min_epochs=5, stop=False)  # records, does not stop
+    assert not _feed(plateau, [10.0] * 7).should_stop and plateau.converged
+
+
+def test_plateau_survives_a_resume():
+    a = Plateau()
+    a.history = [1.0, 2.0]
+    b = Plateau()
+    b.load_state_dict(a.state_dict())
+    assert b.history == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("key,value", [("fraction", 0.0), ("fraction", 1.5), ("min_delta", -1.0), ("min_epochs", 0)])
+def test_bad_plateau_setting_is_refused(key, value):
+    with pytest.raises(ConfigError, match=f"callbacks.plateau.{key}"):
+        Plateau(**{key: value})
+
+
+def test_the_configs_name_the_setting():
+    from checkerboard import ROOT
+    for name in ("autoencoder", "vae", "gan"):
+        assert "output_conv" in OmegaConf.load(ROOT / "configs" / "model" / f"{name}.yaml")
+    assert "latent_channels" in OmegaConf.load(ROOT / "configs" / "model" / "autoencoder.yaml")
