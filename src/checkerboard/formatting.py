@@ -80,7 +80,8 @@ def summary(metrics: dict, out) -> str:
             lines.append(f"  {split:<4} PSNR {m[f'{split}/psnr']:.2f} dB   SSIM {m[f'{split}/ssim']:.3f}   "
                          f"loss {m[f'{split}/loss']:.4g}   prominence {m[f'{split}/checkerboard']:.2f}")
     if "compression" in m:
-        after = "a 3x3 convolution after the last x2 layer" if m.get("output_conv") else "the last x2 layer writes the image"
+        after = ("a 3x3 convolution after the last x2 layer" if m.get("output_conv")
+                 else "the last x2 layer writes the image")
         lines.append(f"  setting: {m['latent_values']:,} latent values ({m['compression']:g}x compression); {after}")
     if m.get("plateau_gain") is not None:
         lines.append(f"  {'converged' if m['converged'] else 'NOT converged'}: the best val PSNR rose "
