@@ -154,3 +154,23 @@ def test_the_configs_name_the_setting():
     for name in ("autoencoder", "vae", "gan"):
         assert "output_conv" in OmegaConf.load(ROOT / "configs" / "model" / f"{name}.yaml")
     assert "latent_channels" in OmegaConf.load(ROOT / "configs" / "model" / "autoencoder.yaml")
+
+
+def test_without_a_bottleneck_a_tconv_autoencoder_can_be_the_identity():
+    """The overcomplete setting's ranking, derived (README, The setting): a stride-2 3x3 encoder can store
+    each 2x2 block in 4 channels (space-to-depth) and a transposed convolution puts them back exactly.
+    Hand-set weights: encoder channel c reads pixel (2m + c // 2, 2n + c % 2) through tap (1 + c // 2,
+    1 + c % 2); the transposed conv writes it back through the same tap (out[o] = sum_i in[i] w[o + 1 - 2i])."""
+    model = Autoencoder("tconv", channels=1, image_size=28, width=4, depth=1).eval()
+    conv, norm, tconv = model.encoder[0], model.encoder[1], model.decoder[0]
+    with torch.no_grad():
+        for p in (conv.weight, conv.bias, tconv.weight, tconv.bias, norm.bias, norm.running_mean):
+            p.zero_()
+        norm.weight.fill_(1.0)
+        norm.running_var.fill_(1.0 - norm.eps)  # BatchNorm: exactly the identity
+        for c in range(4):
+            conv.weight[c, 0, 1 + c // 2, 1 + c % 2] = 1.0
+            tconv.weight[c, 0, 1 + c // 2, 1 + c % 2] = 1.0
+    x = torch.rand(3, 1, 28, 28)
+    assert model.latent_values() == 4 * 14 * 14 == 784  # as many numbers as pixels
+    assert torch.equal(model(x), x)

@@ -115,7 +115,7 @@ def test_report_lists_failed_and_unfinished_jobs(tmp_path, capsys):
     # The learning rate is a sweep axis, so each value is a row of its own (never pooled as seeds).
     assert "| `tconv` | model.optimizer.lr=0.002 | 1/1 |" in text
     assert "| `tconv` | model.optimizer.lr=-1 | 0/1 |" in text
-    assert "| `upsample` | model.optimizer.lr=0.002 | 0/1 | - |" in text
+    assert "| `upsample` | model.optimizer.lr=0.002 | 0/1 | 0/0 | - | - |" in text
     rows = {(r["decoder"], r["setting"]): r for r in csv.DictReader(open(sweep / "comparison.csv"))}
     finished = rows[("tconv", "model.optimizer.lr=0.002")]
     assert finished["val/psnr_ci95"] == "" and finished["val/checkerboard_lo"] == ""  # one seed: no interval
@@ -196,6 +196,7 @@ def test_report_statistics_and_rows_from_job_folders(tmp_path, capsys):
             (job / "metrics.json").write_text(json.dumps({
                 "decoder": decoder, "data": "shapes", "seed": seed, "params": 10, "macs": 20,
                 "val/psnr": 20.0 + seed, "val/ssim": 0.5, "images_per_second": 100.0,
+                "converged": seed != 1, "epochs": 6 + seed,
                 "val/checkerboard_amplitude": amplitude, "decoder/phase_gain_spread/1": 0.9,
                 "decoder/phase_gain_spread/2": 0.1 * seed}))
     rows = {r["decoder"]: r for r in summarise(find_jobs(tmp_path))}
@@ -209,7 +210,8 @@ def test_report_statistics_and_rows_from_job_folders(tmp_path, capsys):
     assert tconv["decoder/phase_gain_spread/last"] == pytest.approx(0.1)  # the last x2 layer's
     text = markdown(tmp_path, list(rows.values()), find_jobs(tmp_path), None,
                             ["val/psnr", "val/checkerboard_amplitude"])
-    assert "| `tconv` | 3/3 | 10 | 20 | 21.0 ± 2.5 | 2 (range of 3: 1 to 30) |" in text and "images/s |" not in text
+    # Seeds 0 and 2 converged; they ran 6, 7 and 8 epochs (min-max).
+    assert "| `tconv` | 3/3 | 2/3 | 6-8 | 10 | 20 | 21.0 ± 2.5 | 2 (range of 3: 1 to 30) |" in text and "images/s |" not in text
     # Paired by seed against upsample: psnr differences 0, 0, 0 (both 20 + seed): no claim from 3 seeds.
     assert "| shapes | `tconv` - `upsample` | val/psnr | 3 | 0.0000 ± 0.0000 | 1 | range of 3: no claim |" in text
     # An autoencoder's bars show its reconstructions' amplitude even where an older run named its

@@ -3,7 +3,7 @@
 `scripts/compare.py [SWEEP]` is its command line. Writes into the sweep folder:
 - comparison.md / comparison.csv: one row per decoder (and dataset, and any other setting the sweep
   varies besides the seed), with parameters, multiply-accumulates, the number of seeds that
-  finished and, over those seeds:
+  finished, how many of them converged (callbacks.plateau), their epochs and, over those seeds:
   - images/s, val/psnr, val/ssim and how much val/psnr still rose over the last fifth of the run
     (from its TensorBoard curve): mean and the 95% t-interval half-width t(0.975, n-1) s / sqrt(n);
   - the artifact measures (checkerboard amplitude, prominence score, phase-gain spread, at init and
@@ -76,9 +76,23 @@ def summarise(jobs: list[dict]) -> list[dict]:
             values = finite(m.get(key) for m in done)
             row[key], row[key + " lo"], row[key + " hi"] = median_ci(values)
             row[key + " range"] = (min(values), max(values)) if values else None
+        row["converged"] = sum(m.get("converged") is True for m in done)  # callbacks.plateau's rule held
+        epochs = [m["epochs"] for m in done if m.get("epochs") is not None]
+        row["epochs"] = (min(epochs), max(epochs)) if epochs else None
         row["by_seed"] = {key: {m.get("seed", i): m.get(key) for i, m in enumerate(done)} for key in PAIRED}
         rows.append(row)
     return rows
+
+
+def setting_sentence(rows: list[dict]) -> str:
+    """The setting every finished run shares, from metrics.json: compression, what follows the last x2 layer."""
+    runs = [j["metrics"] for r in rows for j in r["finished"]]
+    facts = {(m.get("latent_values"), m.get("compression"), m.get("output_conv")) for m in runs}
+    if len(facts) != 1 or None in next(iter(facts))[:2]:
+        return ""
+    kept, ratio, conv = next(iter(facts))
+    after = "a 3x3 convolution follows the last x2 layer" if conv else "the last x2 layer writes the image"
+    return f" Setting: {kept:,} latent values per image ({ratio:g}x compression); {after}."
 
 
 def cell(row: dict, key: str) -> str:
@@ -132,18 +146,19 @@ def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | No
     settings = any(r["setting"] for r in rows)
     shown = [k for k in measures or METRICS if any(math.isfinite(r[k]) for r in rows)]  # what these runs have
     head = ((["data"] if several else []) + ["decoder"] + (["setting"] if settings else [])
-            + ["seeds done", "params", "MACs/image"] + [HEADINGS.get(k, k) for k in shown])
+            + ["seeds done", "converged", "epochs", "params", "MACs/image"] + [HEADINGS.get(k, k) for k in shown])
     lines = [f"# Decoder comparison: {sweep}", ""]
     running = [j for j in jobs if j["state"] == "running"]
     if running or (expected and len(jobs) < expected):
         lines += [f"**Partial**: {len(running)} job(s) still running, {len(jobs)} of "
                   f"{expected or '?'} job folders present; the numbers will change.", ""]
     if not several and rows:
-        lines += [f"Data: `{rows[0]['data']}`.", ""]
+        lines += [f"Data: `{rows[0]['data']}`." + setting_sentence(rows), ""]
     table = []
     for r in rows:
         cells = ([r["data"]] if several else []) + [f"`{r['decoder']}`"] + ([r["setting"]] if settings else []) + [
-            f"{r['seeds_finished']}/{r['seeds_total']}",
+            f"{r['seeds_finished']}/{r['seeds_total']}", f"{r['converged']}/{r['seeds_finished']}",
+            "-" if r["epochs"] is None else "-".join(map(str, sorted(set(r["epochs"])))),  # "min-max", or "n"
             "-" if r["params"] is None else f"{r['params']:,}", "-" if r["macs"] is None else f"{r['macs']:,}"]
         table.append(cells + [cell(r, k) for k in shown])
     lines += markdown_table(head, table)
@@ -172,7 +187,7 @@ def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | No
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
-    keys = ["data", "decoder", "setting", "seeds_finished", "seeds_total", "params", "macs"]
+    keys = ["data", "decoder", "setting", "seeds_finished", "seeds_total", "converged", "params", "macs"]
     keys += [k + suffix for k in MEANS for suffix in ("", " ci95")]
     keys += [k + suffix for k in MEDIANS for suffix in ("", " lo", " hi")]
     with open(path, "w", newline="") as f:
