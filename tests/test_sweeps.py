@@ -211,7 +211,8 @@ def test_report_statistics_and_rows_from_job_folders(tmp_path, capsys):
     text = markdown(tmp_path, list(rows.values()), find_jobs(tmp_path), None,
                             ["val/psnr", "val/checkerboard_amplitude"])
     # Seeds 0 and 2 converged; they ran 6, 7 and 8 epochs (min-max).
-    assert "| `tconv` | 3/3 | 2/3 | 6-8 | 10 | 20 | 21.0 ± 2.5 | 2 (range of 3: 1 to 30) |" in text and "images/s |" not in text
+    row = "| `tconv` | 3/3 | 2/3 | 6-8 | 10 | 20 | 21.0 ± 2.5 | 2 (range of 3: 1 to 30) |"
+    assert row in text and "images/s |" not in text
     # Paired by seed against upsample: psnr differences 0, 0, 0 (both 20 + seed): no claim from 3 seeds.
     assert "| shapes | `tconv` - `upsample` | val/psnr | 3 | 0.0000 ± 0.0000 | 1 | range of 3: no claim |" in text
     # An autoencoder's bars show its reconstructions' amplitude even where an older run named its
@@ -223,3 +224,23 @@ def test_report_statistics_and_rows_from_job_folders(tmp_path, capsys):
     assert jobs[0]["metrics"]["val/interpolations_checkerboard_amplitude"] == 5.0
     assert "val/samples_checkerboard_amplitude" not in jobs[0]["metrics"]
     assert score_key(summarise(jobs)) == "checkerboard_amplitude"
+
+
+def test_report_pairs_each_decoder_across_the_settings_a_sweep_varies(tmp_path):
+    """Two settings of one decoder, 5 seeds: the second minus the first, seed by seed, by hand."""
+    gains = [1.0, 1.1, 0.9, 1.0, 1.0]  # mean 1.0; s = sqrt(0.02 / 4); t(0.975, 4) s / sqrt(5) = 0.088
+    for conv in ("false", "true"):
+        for seed in range(5):
+            job = tmp_path / f"{conv}_{seed}"
+            (job / ".hydra").mkdir(parents=True)
+            overrides = f"- decoder=tconv\n- seed={seed}\n- model.output_conv={conv}\n"
+            (job / ".hydra" / "overrides.yaml").write_text(overrides)
+            (job / "status.json").write_text('{"state": "finished"}')
+            psnr = 20.0 + seed + (gains[seed] if conv == "true" else 0.0)
+            (job / "metrics.json").write_text(json.dumps({"decoder": "tconv", "data": "shapes", "seed": seed,
+                                                          "params": 1, "macs": 1, "val/psnr": psnr}))
+    rows = summarise(find_jobs(tmp_path))
+    text = markdown(tmp_path, rows, find_jobs(tmp_path), None, ["val/psnr"])
+    line = next(t for t in text.splitlines() if t.startswith("| shapes | `tconv` | `model.output_conv=true`"))
+    assert "| `model.output_conv=true` - `model.output_conv=false` | val/psnr | 5 | 1.000 ± 0.088 |" in line
+    assert "higher" in line

@@ -7,8 +7,9 @@
   - images/s, val/psnr, val/ssim and how much val/psnr still rose over the last fifth of the run
     (from its TensorBoard curve): mean and the 95% t-interval half-width t(0.975, n-1) s / sqrt(n);
   - the artifact measures (checkerboard amplitude, prominence score, phase-gain spread, at init and
-    at the end): median and a 95% percentile-bootstrap interval of the median (2,000 resamples,
-    fixed seed), because they are heavy-tailed: one seed can be ten times another.
+    at the end): median and its exact order-statistic interval (`statistics.median_ci`, from 6 seeds;
+    below that the range of the seeds, named as such), because they are heavy-tailed: one seed can
+    be ten times another.
   No interval from a single seed.
 - comparison.png: per row, the last logged val/reconstructions, val/zoom and val/spectrum of its
   first finished job (every job shows the same validation images), beside the checkerboard
@@ -105,39 +106,60 @@ def cell(row: dict, key: str) -> str:
     return with_range(row[key], row[key + " lo"], row[key + " hi"])
 
 
+def _paired_rows(a: dict, b: dict, first: list[str], names: tuple[str, str]) -> list[list[str]]:
+    """Table rows for row ``a`` minus row ``b``, seed by seed, one per paired measure."""
+    out = []
+    for key in PAIRED:
+        c = paired_comparison(a["by_seed"][key], b["by_seed"][key], names)
+        if c.n == 0:
+            continue
+        interval = "-" if c.t_lo is None else f"{with_interval(c.mean, (c.t_hi - c.t_lo) / 2)}"
+        out.append(first + [HEADINGS.get(key, key), str(c.n), interval, f"{c.sign_p:.3g}", c.verdict])
+    return out
+
+
 def paired_lines(rows: list[dict]) -> list[str]:
     """Each decoder against a baseline (``upsample`` where the sweep has it), seed by seed, per data and setting:
-    the mean difference, its paired t interval, the sign test's p and a verdict (`statistics.paired_comparison`)."""
+    the mean difference, its paired t interval, the sign test's p and a verdict (`statistics.paired_comparison`).
+    Where the sweep varies a setting, also each decoder in each setting against itself in the first one."""
+    done = [r for r in rows if r["seeds_finished"]]
     groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        if r["seeds_finished"]:
-            groups.setdefault((r["data"], r["setting"]), []).append(r)
+    for r in done:
+        groups.setdefault((r["data"], r["setting"]), []).append(r)
     table = []
     for (data, setting), members in groups.items():
         if len(members) < 2:
             continue
         base = next((r for r in members if r["decoder"] == "upsample"), members[0])
         for r in members:
-            if r is base:
-                continue
-            for key in PAIRED:
-                c = paired_comparison(r["by_seed"][key], base["by_seed"][key], (f"`{r['decoder']}`",
-                                                                                  f"`{base['decoder']}`"))
-                if c.n == 0:
-                    continue
-                interval = "-" if c.t_lo is None else f"{with_interval(c.mean, (c.t_hi - c.t_lo) / 2)}"
-                table.append([data] + ([setting] if setting else []) + [f"`{r['decoder']}` - `{base['decoder']}`",
-                              HEADINGS.get(key, key), str(c.n), interval, f"{c.sign_p:.3g}", c.verdict])
-    if not table:
-        return []
-    settings = any(len(t) == 8 for t in table)
+            if r is not base:
+                names = (f"`{r['decoder']}`", f"`{base['decoder']}`")
+                table += _paired_rows(r, base, [data] + ([setting] if setting else [])
+                                      + [f"{names[0]} - {names[1]}"], names)
+    settings = any(r["setting"] for r in done)
     head = ["data"] + (["setting"] if settings else []) + ["difference", "measure", "seeds", "mean ± 95 % t",
                                                            "sign test p", "verdict"]
-    return ["## Paired differences (seed by seed)", "",
-            "The same seed gives every decoder the same data order and the same initial 3x3 kernel, so runs "
-            "pair by seed. A difference is claimed only from 5 seeds and where the paired t interval excludes 0; "
-            "with 5 seeds no distribution-free test can reach p < 0.05 (the sign test's smallest p is 2/32).", "",
-            *markdown_table(head, table), ""]
+    across = []
+    by_decoder: dict[tuple, list[dict]] = {}
+    for r in done:
+        by_decoder.setdefault((r["data"], r["decoder"]), []).append(r)
+    for (data, decoder), members in by_decoder.items():
+        for r in members[1:]:
+            names = (f"`{r['setting']}`", f"`{members[0]['setting']}`")
+            across += _paired_rows(r, members[0], [data, f"`{decoder}`", f"{names[0]} - {names[1]}"], names)
+    if not table and not across:
+        return []
+    lines = ["## Paired differences (seed by seed)", "",
+             "The same seed gives every decoder the same data order and the same initial 3x3 kernel, so runs "
+             "pair by seed. A difference is claimed only from 5 seeds and where the paired t interval excludes 0; "
+             "with 5 seeds no distribution-free test can reach p < 0.05 (the sign test's smallest p is 2/32).", ""]
+    if table:
+        lines += [*markdown_table(head, table), ""]
+    if across:
+        lines += ["### Each decoder in one setting against itself in another", "",
+                  *markdown_table(["data", "decoder", "difference", "measure", "seeds", "mean ± 95 % t",
+                                   "sign test p", "verdict"], across), ""]
+    return lines
 
 
 def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | None,
@@ -245,7 +267,7 @@ def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
     else:
         ax.set_xscale("symlog", linthresh=1)
         ax.set_xlabel("checkerboard prominence (0 = none, symlog axis)")
-    ax.set_title("median, 95% bootstrap interval over seeds", fontsize=11)
+    ax.set_title("median over seeds; bars: its exact 95 % interval (6+ seeds), else none", fontsize=11)
     ax.legend(fontsize=10)
     shown = ("The same validation images" if "val/reconstructions" in [list(REPORT_IMAGES)[i] for i in have]
              else "The same fixed latents")
