@@ -231,7 +231,7 @@ def test_report_pairs_each_decoder_across_the_settings_a_sweep_varies(tmp_path):
     gains = [1.0, 1.1, 0.9, 1.0, 1.0]  # mean 1.0; s = sqrt(0.02 / 4); t(0.975, 4) s / sqrt(5) = 0.088
     for conv in ("false", "true"):
         for seed in range(5):
-            job = tmp_path / f"{conv}_{seed}"
+            job = tmp_path / f"sweep_{conv}" / f"{seed}_tconv"  # one sweep per setting
             (job / ".hydra").mkdir(parents=True)
             overrides = f"- decoder=tconv\n- seed={seed}\n- model.output_conv={conv}\n"
             (job / ".hydra" / "overrides.yaml").write_text(overrides)
@@ -239,8 +239,11 @@ def test_report_pairs_each_decoder_across_the_settings_a_sweep_varies(tmp_path):
             psnr = 20.0 + seed + (gains[seed] if conv == "true" else 0.0)
             (job / "metrics.json").write_text(json.dumps({"decoder": "tconv", "data": "shapes", "seed": seed,
                                                           "params": 1, "macs": 1, "val/psnr": psnr}))
-    rows = summarise(find_jobs(tmp_path))
-    text = markdown(tmp_path, rows, find_jobs(tmp_path), None, ["val/psnr"])
+    assert compare_main([str(tmp_path / "sweep_false"), str(tmp_path / "sweep_true"), "--out", str(tmp_path / "both"),
+                         "--measures", "val/psnr"]) == 0
+    text = (tmp_path / "both" / "comparison.md").read_text()
+    for conv in ("false", "true"):
+        assert f"| `tconv` | model.output_conv={conv} | 5/5 |" in text
     line = next(t for t in text.splitlines() if t.startswith("| shapes | `tconv` | `model.output_conv=true`"))
     assert "| `model.output_conv=true` - `model.output_conv=false` | val/psnr | 5 | 1.000 ± 0.088 |" in line
     assert "higher" in line

@@ -1,6 +1,7 @@
 """The comparison report of a sweep: a table, a CSV and two figures, written into the sweep folder.
 
-`scripts/compare.py [SWEEP]` is its command line. Writes into the sweep folder:
+`scripts/compare.py [SWEEP]` is its command line; `scripts/compare.py SWEEP SWEEP ... --out FOLDER` reports
+several sweeps as one (one sweep per setting, say), into FOLDER. Writes into the sweep folder:
 - comparison.md / comparison.csv: one row per decoder (and dataset, and any other setting the sweep
   varies besides the seed), with parameters, multiply-accumulates, the number of seeds that
   finished, how many of them converged (callbacks.plateau), their epochs and, over those seeds:
@@ -49,6 +50,7 @@ from checkerboard.reports.sweeps import (
     find_jobs,
     last_image,
     newest_sweep,
+    settings,
 )
 
 REPORT_IMAGES = {"val/reconstructions": "reconstructions (inputs above outputs)",
@@ -311,30 +313,46 @@ def plot_curves(path: Path, rows: list[dict], several: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python scripts/compare.py", description=__doc__.split("\n")[0])
-    parser.add_argument("sweep", nargs="?", type=Path,
-                        help="a sweep folder (default: the newest under outputs/multirun/)")
+    parser.add_argument("sweep", nargs="*", type=Path,
+                        help="a sweep folder (default: the newest under outputs/multirun/); several, with --out: "
+                             "one report over all of them (e.g. one sweep per setting)")
+    parser.add_argument("--out", type=Path, help="where the report of several sweeps goes (a folder)")
     parser.add_argument("--measures", nargs="+", choices=METRICS, metavar="KEY",
                         help=f"the columns of comparison.md (default: every one the runs have): {', '.join(METRICS)}")
     args = parser.parse_args(argv)
-    sweep = args.sweep or newest_sweep(Path("outputs/multirun"))
-    if sweep is None:
+    sweeps = args.sweep or [newest_sweep(Path("outputs/multirun"))]
+    if sweeps[0] is None:
         parser.error(f"no sweep under {Path('outputs/multirun').resolve()}; run "
                      f"`python train.py -m experiment=compare` first, or give a sweep folder")
-    if not sweep.is_dir():
-        parser.error(f"{sweep} does not exist or is not a folder")
-    jobs = find_jobs(sweep)
-    if not jobs:
-        parser.error(f"{sweep} holds no jobs (no subfolder with .hydra/config.yaml or status.json)")
+    if len(sweeps) > 1 and args.out is None:
+        parser.error(f"{len(sweeps)} sweeps given: say where their joint report goes with --out FOLDER")
+    for sweep in sweeps:
+        if not sweep.is_dir():
+            parser.error(f"{sweep} does not exist or is not a folder")
+    jobs = []
+    for sweep in sweeps:
+        found = find_jobs(sweep)
+        if not found:
+            parser.error(f"{sweep} holds no jobs (no subfolder with .hydra/config.yaml or status.json)")
+        for job in found:
+            job["name"] = job["name"] if len(sweeps) == 1 else f"{sweep.name}/{job['name']}"
+        jobs += found
+    settings(jobs)  # what differs across all the sweeps' jobs
+    out = args.out or sweeps[0]
+    out.mkdir(parents=True, exist_ok=True)
     rows = summarise(jobs)
     several = len({r["data"] for r in rows}) > 1
-    text = markdown(sweep, rows, jobs, expected_jobs(sweep), args.measures)
+    counts = [expected_jobs(s) for s in sweeps]
+    title = sweeps[0] if len(sweeps) == 1 else ", ".join(map(str, sweeps))
+    text = markdown(title, rows, jobs, None if None in counts else sum(counts), args.measures)
     print(text)
-    (sweep / "comparison.md").write_text(text)
-    write_csv(sweep / "comparison.csv", rows)
+    (out / "comparison.md").write_text(text)
+    write_csv(out / "comparison.csv", rows)
     written = ["comparison.md", "comparison.csv"]
     if any(r["finished"] for r in rows):
-        plot_comparison(sweep / "comparison.png", rows, several)
-        plot_curves(sweep / "curves.png", rows, several)
+        plot_comparison(out / "comparison.png", rows, several)
+        plot_curves(out / "curves.png", rows, several)
         written += ["comparison.png", "curves.png"]
-    print(f"wrote {', '.join(written)} in {sweep}\nall jobs side by side:  {tensorboard_command(sweep)}")
+    logdir = sweeps[0] if len(sweeps) == 1 else sweeps[0].parent
+    print(f"wrote {', '.join(written)} in {out}\nall jobs side by side:  {tensorboard_command(logdir)}")
     return 0
