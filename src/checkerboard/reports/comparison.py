@@ -279,13 +279,16 @@ def plot_comparison(path: Path, rows: list[dict], several: bool) -> None:
 
 
 def plot_curves(path: Path, rows: list[dict], several: bool) -> None:
-    datasets = list(dict.fromkeys(r["data"] for r in rows if r["finished"]))
+    """A row of two panels per data and setting, a line per decoder (the seeds' median, their range shaded;
+    seeds a plateau stopped sooner end the line at the shortest)."""
+    groups = list(dict.fromkeys((r["data"], r["setting"]) for r in rows if r["finished"]))
     key = score_key(rows)
     # A GAN has no reconstructions: its samples' spectral error in the second panel.
     second = "val/psnr" if any(math.isfinite(r["val/psnr"]) for r in rows) else "val/samples_spectral_error"
-    fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.8 * len(datasets)), squeeze=False, layout="constrained")
-    for ax_row, data in zip(axes, datasets):
-        for row in (r for r in rows if r["data"] == data and r["finished"]):
+    fig, axes = plt.subplots(len(groups), 2, figsize=(11, 3.8 * len(groups)), squeeze=False, layout="constrained")
+    for ax_row, (data, setting) in zip(axes, groups):
+        where = " ".join(([f"on {data}"] if several else []) + ([setting] if setting else []))
+        for row in (r for r in rows if (r["data"], r["setting"]) == (data, setting) and r["finished"]):
             for ax, tag in zip(ax_row, [f"val/{key}", second]):
                 curves = [events(j).get(tag, []) for j in row["finished"]]
                 n = min(map(len, curves))  # seeds align by position: same data, same steps
@@ -293,9 +296,9 @@ def plot_curves(path: Path, rows: list[dict], several: bool) -> None:
                     values = np.array([[p.value for p in c[:n]] for c in curves])
                     steps = [p.step for p in curves[0][:n]]
                     line, = ax.plot(steps, np.median(values, 0), marker=".",
-                                    label=f"{row_label(row, False)} ({len(values)} seeds)")
+                                    label=f"{row['decoder']} ({len(values)} seeds)")
                     ax.fill_between(steps, values.min(0), values.max(0), color=line.get_color(), alpha=0.2)
-                ax.set_title(f"{tag}{f' on {data}' if several else ''}: median over seeds, min-max shaded",
+                ax.set_title(f"{tag}: median over seeds, min-max shaded" + (f"\n{where}" if where else ""),
                              fontsize=10)
                 ax.set(xlabel="training step")
                 ax.grid(alpha=0.3)
