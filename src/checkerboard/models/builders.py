@@ -126,10 +126,10 @@ def build_decoder(decoder: str | Mapping | DecoderSpec, channels: int, width: in
                   latent_channels: int | None = None, output_conv: bool = False) -> nn.Sequential:
     """``depth`` x2 upsampling layers, mirroring the encoder, BatchNorm and ReLU between them.
 
-    ``output_conv=False`` (Distill's generators, DCGAN, ESPCN): the last x2 layer outputs the image,
-    with no convolution after it and no output activation, so whatever pattern it makes reaches the
-    image unfiltered. ``output_conv=True`` (U-Net, EDSR, StyleGAN2, Stable Diffusion's VAE decoder):
-    the last x2 layer keeps ``width`` channels, then BatchNorm, ReLU and a 3x3 same convolution write
+    ``output_conv=False`` (as in Distill's generators): the last x2 layer outputs the image, with no
+    convolution after it and no output activation, so whatever pattern it makes reaches the image
+    unfiltered. ``output_conv=True`` (as Stable Diffusion's VAE decoder ends): the last x2 layer keeps
+    ``width`` channels, then BatchNorm, ReLU and a 3x3 same convolution write
     the image. ``latent_channels`` k: a 1x1 convolution from k channels, BatchNorm and ReLU come first
     (the way back from ``build_encoder``'s bottleneck). A linear output also avoids the collapse to a
     constant image that a saturating sigmoid output invites in small autoencoders.

@@ -82,6 +82,7 @@ class GAN(Generative, CheckerboardModel):
                            ("model.collapse_steps", collapse_steps)):
             check_positive(key, value)
         check_positive("model.collapse_loss", collapse_loss, whole=False)
+        check_flag("model.output_conv", output_conv)
         if not isinstance(min_diversity, (int, float)) or isinstance(min_diversity, bool) or min_diversity < 0:
             raise ConfigError(f"model.min_diversity={min_diversity!r} is not valid: it must be a number >= 0 "
                               f"(e.g. model.min_diversity=0.1; 0 turns the check off).")
@@ -92,7 +93,6 @@ class GAN(Generative, CheckerboardModel):
         # one kernel, as in the autoencoder).
         self.stem = build_stem(latent_dim, width, depth, size)
         self.discriminator = Discriminator(channels, disc_width, depth, image_size, spectral_norm)
-        check_flag("model.output_conv", output_conv)
         self.decoder = build_decoder(spec, channels, width, depth, output_conv=output_conv)
         self.automatic_optimization = False  # two optimisers, stepped in turn by training_step
         self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999))

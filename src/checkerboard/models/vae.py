@@ -124,6 +124,6 @@ class VAE(Generative, Autoencoder):
     def architecture(self) -> dict:
         return {**super().architecture(), "model": "vae", "latent_dim": self.latent_dim}
 
-
     def latent_values(self) -> int:
+        """The latent vector's length: what the encoder keeps of an image."""
         return self.latent_dim

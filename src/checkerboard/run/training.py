@@ -131,7 +131,7 @@ def train(cfg: DictConfig) -> dict:
         "device": str(model.device.type),
         "image_log_seconds": None if images is None else round(images.seconds, 3),
         # The convergence rule (callbacks.plateau): did the best val PSNR stop rising?
-        "converged": None if plateau is None else plateau.converged,
+        "converged": None if gain is None else plateau.converged,  # None: never measured (a GAN logs no val/psnr)
         "plateau_gain": None if gain is None else round(gain, 4),
         "plateau_rule": None if plateau is None else f"{plateau.monitor} best rose < {plateau.min_delta} over the "
                                                      f"last {plateau.fraction:g} of the epochs",
