@@ -97,6 +97,22 @@ def test_folder_of_pngs_with_train_and_test(tmp_path):
     assert dm.train.shape[1:] == (3, 32, 32) and len(dm.test) == 12 and len(dm.train) + len(dm.val) == 12
 
 
+def test_folder_classes_label_the_training_images(tmp_path):
+    write_png_folder(tmp_path, per_class=5)  # train/a/0..4.png, train/b/0..4.png
+    dm = FolderDataModule(root=str(tmp_path), batch_size=4)
+    dm.setup()
+    images, labels = dm.labelled_train()
+    assert labels.tolist() == [0] * 5 + [1] * 5  # ImageFolder's order: classes sorted, then files
+    from torchvision.io import decode_image
+    assert torch.equal(images[7], decode_image(str(tmp_path / "train" / "b" / "2.png")))
+    (tmp_path / "one" / "only").mkdir(parents=True)
+    for png in (tmp_path / "train" / "a").iterdir():
+        (tmp_path / "one" / "only" / png.name).write_bytes(png.read_bytes())
+    single = FolderDataModule(root=str(tmp_path / "one"), batch_size=2)
+    single.setup()
+    assert single.labelled_train() is None  # one class: nothing for a classifier to learn
+
+
 def test_folder_of_mixed_sizes_is_refused_or_resized(tmp_path):
     write_png_folder(tmp_path, sizes=((32, 32), (40, 36)))
     with pytest.raises(DataError, match="different sizes.*data.image_size"):

@@ -129,11 +129,13 @@ def test_run_leaves_sample_metrics_and_tags(runs, model):
             assert tag in scalars, tag
         assert "val/reconstructions" not in images and "val/psnr" not in metrics
         assert [e.step for e in acc.Scalars("val/loss_d")] == steps[1:]
-        assert metrics["val/loss"] == metrics["val/samples_spectral_error"]
+        assert metrics["val/loss"] == metrics["val/fcd"] > 0  # the samples' FCD; shapes has labels
+        assert metrics["plateau_rule"].startswith("val/loss best fell") and metrics["plateau_gain"] is not None
     else:
         for tag in ("train/loss", "train/kl", "val/kl", "val/psnr", "val/checkerboard_amplitude"):
             assert tag in scalars, tag
         assert "val/reconstructions" in images and metrics["val/kl"] > 0 and "test/psnr" in metrics
+        assert metrics["val/fcd"] > 0 and metrics["plateau_rule"].startswith("val/psnr best rose")
         assert [e.step for e in acc.Images("val/reconstructions")] == steps
 
 

@@ -1,6 +1,9 @@
 """The comparison's setting: the bottleneck (model.latent_channels), the output convolution
 (model.output_conv) and the convergence rule (callbacks.plateau), each pinned by hand."""
 
+import math
+from types import SimpleNamespace
+
 import pytest
 import torch
 import torch.nn as nn
@@ -133,6 +136,32 @@ def test_plateau_stops_the_trainer_when_the_rule_holds_and_not_before_min_epochs
     assert not trainer.should_stop and plateau.gain() == pytest.approx(2.0) and not plateau.converged
     plateau = Plateau(min_delta=0.1, min_epochs=5, stop=False)  # records, does not stop
     assert not _feed(plateau, [10.0] * 7).should_stop and plateau.converged
+
+
+def test_plateau_on_an_error_reads_its_fall_in_db_by_hand():
+    plateau = Plateau(monitor="val/loss", mode="min", min_delta=0.1, min_epochs=5)
+    plateau.history = [100.0, 60.0, 50.0, 45.0, 40.0]  # the last fifth: one epoch, 45 -> 40
+    assert plateau.gain() == pytest.approx(10 * math.log10(45 / 40))  # 0.51 dB
+    assert not plateau.converged
+    plateau.history = [100.0, 60.0, 50.0, 40.0, 41.0, 40.5, 39.5, 40.2, 41.0, 40.1]  # last two: 40.2, 41.0
+    assert plateau.gain() == pytest.approx(10 * math.log10(39.5 / 39.5)) and plateau.converged
+    plateau.history = [100.0, 60.0, 50.0, 40.0, 41.0, 40.5, 39.5, 40.2, 39.0, 40.1]  # 39.5 -> 39.0: 0.055 dB
+    assert plateau.gain() == pytest.approx(0.0553, abs=1e-4) and plateau.converged
+
+
+def test_plateau_follows_the_models_own_monitor():
+    class GANLike:
+        plateau_monitor = ("val/loss", "min")
+
+    plateau = Plateau(min_epochs=5)
+    trainer = SimpleNamespace(sanity_checking=False, should_stop=False, callback_metrics={})
+    for fcd in (80.0, 60.0, 59.9, 59.95, 59.9):
+        trainer.callback_metrics = {"val/loss": torch.tensor(fcd), "val/psnr": torch.tensor(1.0)}
+        plateau.on_validation_end(trainer, GANLike())
+    assert plateau.monitor == "val/loss" and plateau.history == pytest.approx([80, 60, 59.9, 59.95, 59.9])
+    assert trainer.should_stop and "val/loss best fell" in plateau.rule
+    with pytest.raises(ConfigError, match="callbacks.plateau.mode='up'.*'max'.*'min'"):
+        Plateau(mode="up")
 
 
 def test_plateau_survives_a_resume():

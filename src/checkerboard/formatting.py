@@ -84,7 +84,8 @@ def summary(metrics: dict, out) -> str:
                  else "the last x2 layer writes the image")
         lines.append(f"  setting: {m['latent_values']:,} latent values ({m['compression']:g}x compression); {after}")
     if m.get("plateau_gain") is not None:
-        lines.append(f"  {'converged' if m['converged'] else 'NOT converged'}: the best val PSNR rose "
+        what = m["plateau_rule"].split(" best")[0] if m.get("plateau_rule") else "val/psnr"
+        lines.append(f"  {'converged' if m['converged'] else 'NOT converged'}: the best {what} gained "
                      f"{m['plateau_gain']:.2f} dB at the end (the rule: {m['plateau_rule']})"
                      + ("" if m["converged"] else "; more epochs (trainer.max_epochs) would still help"))
     if "val/checkerboard_amplitude" in m:

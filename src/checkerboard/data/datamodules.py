@@ -245,7 +245,8 @@ class FolderDataModule(ImageDataModule):
     ``root`` holds ``train/`` and ``test/`` class folders, or is one class-folder tree that is
     split deterministically (``test_fraction``). Images of different sizes need
     ``data.image_size`` (each is resized on its short side and centre-cropped); otherwise they
-    are refused.
+    are refused. With two class folders or more, the training images' classes (their folders)
+    train the sample-quality classifier (``labelled_train``), as MNIST's labels do.
     """
 
     name = "folder"
@@ -253,20 +254,22 @@ class FolderDataModule(ImageDataModule):
     def __init__(self, root: str | None = None, test_fraction: float = 0.1, **kwargs):
         super().__init__(**kwargs)
         self.root, self.test_fraction = root, test_fraction
+        self._labelled: tuple[torch.Tensor, torch.Tensor] | None = None  # the training split, with classes
 
-    def _read(self, folder: Path) -> torch.Tensor:
+    def _read(self, folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
+        """The images under ``folder`` (N, C, H, W) uint8 and their class indices (ImageFolder's order)."""
         from torchvision.datasets import ImageFolder
         from torchvision.io import ImageReadMode, decode_image
         from torchvision.transforms.v2.functional import center_crop, resize
 
         try:
-            paths = [p for p, _ in ImageFolder(str(folder), loader=lambda p: p).samples]
+            samples = ImageFolder(str(folder), loader=lambda p: p).samples
         except (FileNotFoundError, OSError) as e:
             raise DataError(f"No images found under {folder}: {e}. It must hold one sub-folder per class "
                             f"with .png/.jpg files inside (torchvision's ImageFolder layout).") from e
         mode = ImageReadMode.GRAY if self.channels == 1 else ImageReadMode.RGB
         images = []
-        for p in paths:
+        for p, _ in samples:
             try:
                 img = decode_image(p, mode=mode)
             except Exception as e:
@@ -282,7 +285,7 @@ class FolderDataModule(ImageDataModule):
         if images[0].shape[-1] != images[0].shape[-2]:
             raise DataError(f"Images under {folder} are {tuple(images[0].shape[-2:])}, not square; "
                             f"set data.image_size=N.")
-        return torch.stack(images)
+        return torch.stack(images), torch.tensor([c for _, c in samples])
 
     def load(self):
         if self.root is None:
@@ -293,8 +296,20 @@ class FolderDataModule(ImageDataModule):
             raise DataError(f"data.root={self.root} is not a folder. It must hold train/ and test/ "
                             f"class folders, or class folders directly.")
         if (root / "train").is_dir() and (root / "test").is_dir():
-            return self._read(root / "train"), self._read(root / "test")
-        images = self._read(root)
-        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(self.split_seed))
-        n_test = max(1, round(len(images) * self.test_fraction))
-        return images[order[n_test:]], images[order[:n_test]]
+            (train, labels), (test, _) = self._read(root / "train"), self._read(root / "test")
+        else:
+            images, classes = self._read(root)
+            order = torch.randperm(len(images), generator=torch.Generator().manual_seed(self.split_seed))
+            n_test = max(1, round(len(images) * self.test_fraction))
+            train, labels, test = images[order[n_test:]], classes[order[n_test:]], images[order[:n_test]]
+        self._labelled = (train, labels) if len(labels.unique()) > 1 else None
+        return train, test
+
+    def labelled_train(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The training split's images and class indices (their folders), or None with one class folder."""
+        return self._labelled
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where the sample-quality classifier is kept: the user's cache, as ``data.root`` may be read-only."""
+        return Path.home() / ".cache" / "checkerboard" / "quality_classifier"

@@ -28,6 +28,7 @@ CHARTS = {
     "psnr": ("quality", "PSNR (dB)"),
     "ssim": ("quality", "SSIM"),
     "loss": ("quality", "loss"),
+    "samples_quality": ("quality", "samples (VAE, GAN): FCD to real images (lower is better) and class score"),
 }
 
 
@@ -92,9 +93,10 @@ MEASURES = [
     Measure("detectability_lattice", "AUC, lattice only", "held-out ROC AUC", stages=("test",)),
     Measure("detectability_without_lattice", "AUC, without lattice", "held-out ROC AUC", stages=("test",)),
     Measure("detectability_control", "AUC of real + 1 grey level", "held-out ROC AUC", stages=("test",)),
-    Measure("fcd", "FCD", "Frechet distance in a small classifier's features", stages=("test",)),
+    Measure("fcd", "FCD", "Frechet distance in a small classifier's features", chart="samples_quality",
+            stages=("val", "test")),
     Measure("fcd_floor", "FCD of real images", "Frechet distance", stages=("test",)),
-    Measure("class_score", "class score", "exp E KL(p(y|x) || p(y))", stages=("test",)),
+    Measure("class_score", "class score", "exp E KL(p(y|x) || p(y))", chart="samples_quality", stages=("val", "test")),
     Measure("class_score_real", "class score of real images", "exp E KL", stages=("test",)),
 ]
 BY_NAME = {m.name: m for m in MEASURES}

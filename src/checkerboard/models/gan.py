@@ -29,8 +29,10 @@ probability of "real" the discriminator gives real images and samples); every ep
 and ``val/loss_g`` (held-out real images, the fixed latents' samples), ``val/samples_*``
 (``generative``) and ``decoder/phase_gain_spread/<k>``; ``init/samples_*`` before training;
 ``test/samples_*`` and ``test/detectability`` at the end. ``val/loss``, which ``best.ckpt`` keeps
-the lowest of, is ``val/samples_spectral_error``: the adversarial losses measure the two networks
-against each other, not the samples against real images.
+the lowest of and the convergence rule (``callbacks.plateau``) follows, is ``val/fcd``, the samples'
+Frechet distance to the validation images in a small classifier's features (``val/samples_spectral_error``
+where the data has no labels): the adversarial losses measure the two networks against each other,
+not the samples against real images.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class Discriminator(nn.Sequential):
 
 class GAN(Generative, CheckerboardModel):
     """Generator = stem + the project's decoder; a small spectrally normalised discriminator."""
+
+    plateau_monitor = ("val/loss", "min")  # callbacks.plateau: the samples' FCD, not a PSNR
 
     def __init__(self, decoder: str | dict = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
                  depth: int = 2, latent_dim: int = 64, disc_width: int = 16, spectral_norm: bool = True,
@@ -183,7 +187,8 @@ class GAN(Generative, CheckerboardModel):
         self.log("val/loss_d", real_part + F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits)))
         self.log("val/loss_g", F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits)))
         measured = self.log_sample_metrics("val")
-        self.log("val/loss", measured["val/samples_spectral_error"], prog_bar=True)
+        measured.update(self.log_sample_quality())
+        self.log("val/loss", measured.get("val/fcd", measured["val/samples_spectral_error"]), prog_bar=True)
         self.log_dict(phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth))
         if measured["val/samples_diversity"] < self.hparams.min_diversity:
             raise CollapseError(

@@ -16,6 +16,10 @@ Measures of the samples (``<stage>/samples_*``, with ``stage`` val, test or init
 - ``real_checkerboard_amplitude``: the same amplitude of as many real images of the split: the
   baseline a sample's amplitude is read against (real images have lattice content of their own, so a
   sample far below it is blurry, not clean).
+- ``val/fcd`` and ``val/class_score`` (every epoch, where the data has labels): the quality scores
+  below of the fixed latents' samples against the validation images; the GAN's ``val/loss`` and
+  convergence rule read ``val/fcd``. Fewer samples than at the end, so a higher FCD than ``test/fcd``
+  for the same generator: a curve to follow, not a number to compare with the test's.
 
 At the end (``test/*``), with samples of fresh latents against real test images:
 - ``test/detectability``: held-out ROC AUC of a logistic regression on log spectra
@@ -37,7 +41,7 @@ import torch.nn as nn
 from checkerboard.measures.amplitude import checkerboard_amplitude
 from checkerboard.measures.detectability import checkerboard as lattice_pattern
 from checkerboard.measures.detectability import detectability_auc
-from checkerboard.measures.quality import classifier, quality, train_classifier
+from checkerboard.measures.quality import class_score, classifier, fcd, quality, train_classifier
 from checkerboard.measures.spectra import spectral_error
 from checkerboard.models.base import train_mode_copy
 
@@ -115,6 +119,33 @@ class Generative:
             self.logger.log_metrics({f"val/{k}": v for k, v in measured.items()}, step=0)
         return {f"init/{k}": v for k, v in measured.items()}
 
+    def quality_classifier(self):
+        """The sample-quality classifier of this data (`measures.quality`), trained on its labelled
+        training split the first time it is needed and cached beside the data; None where the data has
+        no labels. Kept out of the module's children: not trained, not in checkpoints."""
+        if "_quality_net" not in self.__dict__:
+            net, labelled = None, getattr(self.trainer.datamodule, "labelled_train", lambda: None)()
+            if labelled is not None:
+                images, labels = labelled
+                # 5 epochs of the training split, at most 2,000 steps: a minute on a CPU for MNIST, once (cached)
+                steps = min(2000, -(-5 * len(images) // 128))
+                cache = getattr(self.trainer.datamodule, "cache_dir", None)
+                net = (classifier(images, labels, cache, f"{self.trainer.datamodule.name}", steps=steps) if cache
+                       else train_classifier(images, labels, steps=steps))
+            self.__dict__["_quality_net"] = net  # not nn.Module's __setattr__: no submodule
+        return self.__dict__["_quality_net"]
+
+    def log_sample_quality(self) -> dict[str, float]:
+        """``val/fcd`` and ``val/class_score`` of the fixed latents' samples, where the data has labels."""
+        net = self.quality_classifier()
+        if net is None or len(self.trainer.datamodule.val) < 2:  # no covariance of one image
+            return {}
+        samples = self.sample().cpu()
+        measured = {"val/fcd": fcd(net, samples, self.trainer.datamodule.val.cpu()),
+                    "val/class_score": class_score(net, samples)}
+        self.log_dict(measured)
+        return measured
+
     def log_sample_metrics(self, stage: str) -> dict[str, float]:
         """``<stage>/samples_*`` of the fixed latents against the stage's real images, via ``self.log``."""
         real = self.trainer.datamodule.val if stage == "val" else self.trainer.datamodule.test
@@ -137,14 +168,9 @@ class Generative:
         measured = {"test/detectability": found.all.auc, "test/detectability_lattice": found.lattice.auc,
                     "test/detectability_without_lattice": found.without_lattice.auc,
                     "test/detectability_control": control.all.auc}
-        labelled = getattr(self.trainer.datamodule, "labelled_train", lambda: None)()
-        if labelled is not None:
-            images, labels = labelled
-            # 5 epochs of the training split, at most 2,000 steps: a minute on a CPU for MNIST, once (cached)
-            steps = min(2000, -(-5 * len(images) // 128))
-            cache = getattr(self.trainer.datamodule, "cache_dir", None)
-            net = (classifier(images, labels, cache, f"{self.trainer.datamodule.name}", steps=steps) if cache
-                   else train_classifier(images, labels, steps=steps))
+        net = self.quality_classifier()
+        if net is not None:
+            images, _ = self.trainer.datamodule.labelled_train()
             measured.update({f"test/{k}": v for k, v in quality(net, fake, images, test).items()})
         self.log_dict(measured, logger=False)
         return measured

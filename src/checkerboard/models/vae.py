@@ -112,6 +112,7 @@ class VAE(Generative, Autoencoder):
         super().on_validation_epoch_end()
         if not self.trainer.sanity_checking:
             self.log_sample_metrics("val")
+            self.log_sample_quality()
 
     def on_test_epoch_end(self) -> None:
         super().on_test_epoch_end()

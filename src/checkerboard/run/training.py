@@ -130,11 +130,10 @@ def train(cfg: DictConfig) -> dict:
         "threads": torch.get_num_threads(),  # images/s depends on it (parallel sweeps lower it)
         "device": str(model.device.type),
         "image_log_seconds": None if images is None else round(images.seconds, 3),
-        # The convergence rule (callbacks.plateau): did the best val PSNR stop rising?
-        "converged": None if gain is None else plateau.converged,  # None: never measured (a GAN logs no val/psnr)
+        # The convergence rule (callbacks.plateau): did the best val PSNR (a GAN: FCD) stop improving?
+        "converged": None if gain is None else plateau.converged,  # None: never measured (under 2 epochs)
         "plateau_gain": None if gain is None else round(gain, 4),
-        "plateau_rule": None if plateau is None else f"{plateau.monitor} best rose < {plateau.min_delta} over the "
-                                                     f"last {plateau.fraction:g} of the epochs",
+        "plateau_rule": None if plateau is None else plateau.rule,
         **model.init_metrics,
         "resumed_from": None if cfg.ckpt_path is None else str(Path(str(cfg.ckpt_path)).resolve()),
         "tensorboard": _save_dir(trainer.logger),
