@@ -137,7 +137,8 @@ class Plateau(L.Callback):
     def rule(self) -> str:
         """The rule in words, for metrics.json and the run summary."""
         best = "best rose" if self.mode == "max" else "best fell (10 log10 before/after)"
-        return f"{self.monitor or 'the model monitor'} {best} < {self.min_delta} dB over the last {self.fraction:g} of the epochs"
+        return (f"{self.monitor or 'the model monitor'} {best} < {self.min_delta} dB over the last "
+                f"{self.fraction:g} of the epochs")
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.monitor is None:
