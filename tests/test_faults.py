@@ -55,6 +55,7 @@ BAD_VALUES = [
     (["model=vae", "model.latent_dim=0"], ConfigError, ["model.latent_dim=0", "e.g. model.latent_dim=32"]),
     (["model=vae", "data.image_size=30"], SizeError, ["image size 30", "divisible by 2^depth = 4"]),
     (["model=gan", "model.disc_width=0"], ConfigError, ["model.disc_width=0", "positive whole number"]),
+    (["model=gan", "model.output=sigmoid"], ConfigError, ["model.output='sigmoid'", "'tanh'", "'linear'"]),
     (["model=gan", "model.num_samples=many"], ConfigError, ["model.num_samples='many'", "positive"]),
     (["model=gan", "model.collapse_loss=0"], ConfigError, ["model.collapse_loss=0", "positive number"]),
     (["model=gan", "model.min_diversity=-1"], ConfigError, ["model.min_diversity=-1", ">= 0"]),

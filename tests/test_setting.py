@@ -203,3 +203,13 @@ def test_without_a_bottleneck_a_tconv_autoencoder_can_be_the_identity():
     x = torch.rand(3, 1, 28, 28)
     assert model.latent_values() == 4 * 14 * 14 == 784  # as many numbers as pixels
     assert torch.equal(model(x), x)
+
+
+def test_gan_output_tanh_maps_the_decoders_output_into_0_1_by_hand():
+    gan = GAN(decoder="upsample", channels=1, image_size=28, width=4, depth=2, latent_dim=4, output="tanh")
+    y = torch.tensor([0.0, math.atanh(0.6), -math.atanh(0.6), 50.0])
+    assert gan.to_image(y).tolist() == pytest.approx([0.5, 0.8, 0.2, 1.0])  # (tanh(y) + 1) / 2
+    assert gan.architecture()["output"] == "tanh"
+    linear = GAN(decoder="upsample", channels=1, image_size=28, width=4, depth=2, latent_dim=4)
+    assert linear.to_image(y, clamp=False).tolist() == pytest.approx(y.tolist())  # as it is, for the discriminator
+    assert "output" not in linear.architecture()  # checkpoints from before the option resume

@@ -3,8 +3,11 @@
     python train.py model=gan decoder=upsample data=mnist paths.data_dir=... data.download=false trainer.max_epochs=2
 
 Generator: ``z ~ N(0, I)`` (``latent_dim``) -> ``builders.build_stem`` -> the decoder (``decoder=...``,
-its x2 layers and fan-in init unchanged; linear output, no tanh, so that whatever pattern the x2
-layers make reaches the image and the discriminator). Discriminator: a 3x3 stride-1 convolution,
+its x2 layers and fan-in init unchanged), then ``output``: ``tanh`` (default, DCGAN's) maps the
+decoder's output to [0, 1] by ``(tanh(y) + 1) / 2``; ``linear`` passes it as it is (clamped only
+when saved), so that whatever pattern the x2 layers make reaches the discriminator unsquashed.
+A linear output must put MNIST's background exactly on 0 to fool the discriminator, which slows
+learning to make digits (README, Generated images). Discriminator: a 3x3 stride-1 convolution,
 then ``depth`` 4x4 stride-2 convolutions (``disc_width`` channels, doubling), LeakyReLU(0.2) after
 each, a linear layer to one logit; it sees images scaled to [-1, 1]. Its first layer has stride 1
 because a stride-2 first layer in the discriminator puts checkerboards into the generator by
@@ -13,7 +16,8 @@ layer. Strong frequency 2 artifacts."), which would blur the comparison of decod
 
 Training: Lightning's manual optimisation, one discriminator step then one generator step per
 batch, the non-saturating loss (binary cross-entropy on logits; the generator's target is "real"),
-and DCGAN's optimiser for both: Adam, lr 2e-4, betas (0.5, 0.999). The stabiliser is spectral
+and Adam for both networks (the config's defaults are chosen for a fast start on a CPU: README,
+Generated images). The stabiliser is spectral
 normalisation of every discriminator layer (Miyato et al. 2018): it bounds the discriminator's
 Lipschitz constant, so it cannot sharpen into a classifier whose loss is 0 and whose gradients
 tell the generator nothing, with no hyperparameter to tune. It replaces DCGAN's BatchNorm in the
@@ -74,7 +78,8 @@ class GAN(Generative, CheckerboardModel):
     def __init__(self, decoder: str | dict = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
                  depth: int = 2, latent_dim: int = 64, disc_width: int = 16, spectral_norm: bool = True,
                  num_samples: int = 256, optimizer: partial | None = None, collapse_loss: float = 0.05,
-                 collapse_steps: int = 300, min_diversity: float = 0.1, output_conv: bool = False):
+                 collapse_steps: int = 300, min_diversity: float = 0.1, output_conv: bool = False,
+                 output: str = "linear"):
         super().__init__()
         spec = DecoderSpec.parse(decoder)
         decoder = spec.as_dict()  # plain types in the checkpoint, which is loaded with weights_only=True
@@ -87,6 +92,9 @@ class GAN(Generative, CheckerboardModel):
             check_positive(key, value)
         check_positive("model.collapse_loss", collapse_loss, whole=False)
         check_flag("model.output_conv", output_conv)
+        if output not in ("tanh", "linear"):
+            raise ConfigError(f"model.output={output!r} is not valid: 'tanh' ((tanh(y) + 1) / 2, DCGAN's) or "
+                              f"'linear' (the decoder's output as it is).")
         if not isinstance(min_diversity, (int, float)) or isinstance(min_diversity, bool) or min_diversity < 0:
             raise ConfigError(f"model.min_diversity={min_diversity!r} is not valid: it must be a number >= 0 "
                               f"(e.g. model.min_diversity=0.1; 0 turns the check off).")
@@ -111,6 +119,10 @@ class GAN(Generative, CheckerboardModel):
         return self.generate(z)
 
     def to_image(self, y: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+        """The generator's image from the decoder's output ``y``: ``model.output`` (tanh) maps it into [0, 1];
+        linear passes it, clamped unless ``clamp`` is false (the discriminator sees it unclamped)."""
+        if self.hparams.get("output", "linear") == "tanh":
+            return (torch.tanh(y) + 1) / 2
         return y.clamp(0, 1) if clamp else y
 
     def discriminate(self, images: torch.Tensor) -> torch.Tensor:
@@ -120,7 +132,7 @@ class GAN(Generative, CheckerboardModel):
     # -- steps -------------------------------------------------------------------------------
     def training_step(self, x: torch.Tensor, batch_idx: int) -> None:
         opt_d, opt_g = self.optimizers()
-        fake = self.generate(self.noise(len(x)))
+        fake = self.to_image(self.generate(self.noise(len(x))), clamp=False)
         real_logits, fake_logits = self.discriminate(x), self.discriminate(fake.detach())
         loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
                   + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
@@ -182,7 +194,7 @@ class GAN(Generative, CheckerboardModel):
             return
         was_training = self.training
         self.eval()
-        logits = self.discriminate(self.generate(self.fixed_latents))
+        logits = self.discriminate(self.to_image(self.generate(self.fixed_latents), clamp=False))
         self.train(was_training)
         self.log("val/loss_d", real_part + F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits)))
         self.log("val/loss_g", F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits)))
@@ -227,6 +239,7 @@ class GAN(Generative, CheckerboardModel):
     def architecture(self) -> dict:
         keys = ("channels", "image_size", "width", "depth", "latent_dim", "disc_width", "spectral_norm")
         keys += ("output_conv",) if self.hparams.get("output_conv") else ()  # older checkpoints have none
+        keys += ("output",) if self.hparams.get("output", "linear") != "linear" else ()
         return {"model": "gan", "decoder": self.spec.label, **{k: self.hparams[k] for k in keys}}
 
     def describe(self) -> dict:
