@@ -254,7 +254,10 @@ def test_gan_from_the_command_line(tmp_path):
     result = run_cli("model=gan", "decoder=upsample", *TINY, f"hydra.run.dir={run_dir}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "samples: lattice content of" in result.stdout and "told from real images" in result.stdout
-    assert json.loads((run_dir / "metrics.json").read_text())["decoder"] == "upsample"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["decoder"] == "upsample"
+    assert (f"quality: FCD {metrics['test/fcd']:.3g} (real images: {metrics['test/fcd_floor']:.2g}; lower is better), "
+            f"class score {metrics['test/class_score']:.2f}") in result.stdout
 
 
 # -- the report --------------------------------------------------------------------------------------

@@ -102,6 +102,9 @@ def summary(metrics: dict, out) -> str:
                      f"{real}{was}, "
                      f"spectral error {m['val/samples_spectral_error']:.2f} against real images{found}; "
                      f"look at val/prior_samples and checkerboard/samples_zoom.")
+    if "test/fcd" in m:
+        lines.append(f"  quality: FCD {m['test/fcd']:.3g} (real images: {m['test/fcd_floor']:.2g}; lower is better), "
+                     f"class score {m['test/class_score']:.2f} (real images: {m['test/class_score_real']:.2f})")
     if "resumed_from" in m:
         lines.append(f"  resumed from {m['resumed_from']}")
     lines.append(f"run folder: {out}")
