@@ -86,17 +86,19 @@ MEASURES = [
             chart="no_target"),
     Measure("spectral_error", "spectral error", "mean |ln ratio|", chart="spectral", at_init=True),
     # the samples of a VAE or a GAN (model=vae, model=gan): absent from autoencoder runs
-    Measure("samples_checkerboard_amplitude", "sample amplitude", "grey levels RMS", chart="no_target", at_init=True),
+    Measure("samples_checkerboard_amplitude", "sample amplitude", "grey levels RMS", chart="no_target", at_init=True,
+            paired=True),
     Measure("samples_spectral_error", "sample spectral error", "mean |ln ratio|", chart="spectral"),
     Measure("real_checkerboard_amplitude", "real images' amplitude", "grey levels RMS", chart="no_target"),
     Measure("detectability", "detectability (AUC)", "held-out ROC AUC, 0.5 = indistinguishable", stages=("test",)),
-    Measure("detectability_lattice", "AUC, lattice only", "held-out ROC AUC", stages=("test",)),
+    Measure("detectability_lattice", "AUC, lattice only", "held-out ROC AUC", stages=("test",), paired=True),
     Measure("detectability_without_lattice", "AUC, without lattice", "held-out ROC AUC", stages=("test",)),
     Measure("detectability_control", "AUC of real + 1 grey level", "held-out ROC AUC", stages=("test",)),
     Measure("fcd", "FCD", "Frechet distance in a small classifier's features", chart="samples_quality",
-            stages=("val", "test")),
+            stages=("test", "val"), paired=True),
     Measure("fcd_floor", "FCD of real images", "Frechet distance", stages=("test",)),
-    Measure("class_score", "class score", "exp E KL(p(y|x) || p(y))", chart="samples_quality", stages=("val", "test")),
+    Measure("class_score", "class score", "exp E KL(p(y|x) || p(y))", chart="samples_quality", stages=("test", "val"),
+            paired=True),
     Measure("class_score_real", "class score of real images", "exp E KL", stages=("test",)),
 ]
 BY_NAME = {m.name: m for m in MEASURES}
@@ -134,8 +136,8 @@ def headings() -> dict[str, str]:
     """Report column headings: metrics.json key -> heading (``... at init`` for the untrained value)."""
     out = {}
     for m in MEASURES:
-        for stage in m.stages:
-            out[m.key(stage)] = m.heading
+        for i, stage in enumerate(m.stages):
+            out[m.key(stage)] = m.heading if i == 0 else f"{m.heading} ({stage})"  # test/fcd "FCD", val/fcd "FCD (val)"
         if m.at_init:
             out[m.key("init")] = f"{m.heading} at init"
     return out
