@@ -134,14 +134,15 @@ def generated_figure(sweep: Path, n: int = 8) -> Figure:
             ax.set_xticks([])
             ax.set_yticks([])
         ax_samples.set_ylabel(f"{row['decoder']}\n{row['val/samples_checkerboard_amplitude']:.2g} grey levels\n"
-                              f"detected {row['test/detectability']:.1%}", rotation=0, ha="right", va="center",
+                              f"AUC {row['test/detectability']:.2f}", rotation=0, ha="right", va="center",
                               fontsize=9, labelpad=6)
     axes[0, 0].set_title("samples (seed 0's run, latents of seed 0)", fontsize=9)
     axes[0, 1].set_title("each sample's flattest mid-grey 8x8 region, x8, deviations amplified", fontsize=9)
     kind = type(model).__name__
     fig.suptitle(f"{kind} on {rows[0]['data']} ({sweep.name}): the same generator but for its x2 layers. "
-                 f"Left labels: the samples' checkerboard amplitude and how often a linear classifier on "
-                 f"log spectra tells them from real images, medians over {rows[0]['seeds_finished']} seeds",
+                 f"Left labels: the samples' checkerboard amplitude and the ROC AUC of a linear classifier on "
+                 f"log spectra, samples against real images (0.5: not told apart), medians over "
+                 f"{rows[0]['seeds_finished']} seeds",
                  fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
