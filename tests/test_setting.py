@@ -149,9 +149,28 @@ def test_plateau_on_an_error_reads_its_fall_in_db_by_hand():
     assert plateau.gain() == pytest.approx(0.0553, abs=1e-4) and plateau.converged
 
 
+def test_plateau_reads_the_mean_of_smooth_epochs_by_hand():
+    # A noisy FCD (a GAN's first CIFAR run): epoch 4 is a lucky 12, epoch 5 misses it by chance.
+    history = [40.0, 36.0, 30.0, 12.0, 13.0]
+    raw = Plateau(monitor="val/loss", mode="min", min_epochs=5, smooth=1)
+    raw.history = history
+    assert raw.gain() == pytest.approx(0.0) and raw.converged  # 12 -> 13: no new best, it would stop
+    smoothed = Plateau(monitor="val/loss", mode="min", min_epochs=5, smooth=3)
+    smoothed.history = history
+    # Geometric means of 3 epochs, the last against the best before it (the last fifth is one
+    # epoch): (36 * 30 * 12) / (30 * 12 * 13) = 36 / 13, a third of it in dB: 1.47 dB.
+    assert smoothed.gain() == pytest.approx(10 / 3 * math.log10(36 / 13)) and not smoothed.converged
+    psnr = Plateau(smooth=2)
+    psnr.history = [20.0, 21.0, 22.0]  # means 20.5, 21.5: +1 dB; under two means there is no gain
+    assert psnr.gain() == pytest.approx(1.0)
+    psnr.history = [20.0, 21.0]
+    assert psnr.gain() is None and "the mean of 2 epochs" in psnr.rule
+
+
 def test_plateau_follows_the_models_own_monitor():
     class GANLike:
         plateau_monitor = ("val/loss", "min")
+        plateau_smooth = 1
 
     plateau = Plateau(min_epochs=5)
     trainer = SimpleNamespace(sanity_checking=False, should_stop=False, callback_metrics={})
@@ -159,7 +178,9 @@ def test_plateau_follows_the_models_own_monitor():
         trainer.callback_metrics = {"val/loss": torch.tensor(fcd), "val/psnr": torch.tensor(1.0)}
         plateau.on_validation_end(trainer, GANLike())
     assert plateau.monitor == "val/loss" and plateau.history == pytest.approx([80, 60, 59.9, 59.95, 59.9])
-    assert trainer.should_stop and "val/loss best fell" in plateau.rule
+    assert trainer.should_stop and "val/loss best fell" in plateau.rule and plateau.smooth == 1
+    from checkerboard.models.gan import GAN
+    assert GAN.plateau_smooth == 3
     with pytest.raises(ConfigError, match="callbacks.plateau.mode='up'.*'max'.*'min'"):
         Plateau(mode="up")
 
@@ -172,7 +193,8 @@ def test_plateau_survives_a_resume():
     assert b.history == [1.0, 2.0]
 
 
-@pytest.mark.parametrize("key,value", [("fraction", 0.0), ("fraction", 1.5), ("min_delta", -1.0), ("min_epochs", 0)])
+@pytest.mark.parametrize("key,value", [("fraction", 0.0), ("fraction", 1.5), ("min_delta", -1.0), ("min_epochs", 0),
+                                       ("smooth", 0)])
 def test_bad_plateau_setting_is_refused(key, value):
     with pytest.raises(ConfigError, match=f"callbacks.plateau.{key}"):
         Plateau(**{key: value})

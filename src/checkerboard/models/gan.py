@@ -73,7 +73,8 @@ class Discriminator(nn.Sequential):
 class GAN(Generative, CheckerboardModel):
     """Generator = stem + the project's decoder; a small spectrally normalised discriminator."""
 
-    plateau_monitor = ("val/loss", "min")  # callbacks.plateau: the samples' FCD, not a PSNR
+    plateau_monitor = ("val/loss", "min")  # callbacks.plateau: the samples' FCD, not a PSNR,
+    plateau_smooth = 3                     # averaged over 3 epochs (it jumps 2x between epochs)
 
     def __init__(self, decoder: str | dict = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
                  depth: int = 2, latent_dim: int = 64, disc_width: int = 16, spectral_norm: bool = True,
@@ -198,8 +199,9 @@ class GAN(Generative, CheckerboardModel):
         self.train(was_training)
         self.log("val/loss_d", real_part + F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits)))
         self.log("val/loss_g", F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits)))
-        measured = self.log_sample_metrics("val")
-        measured.update(self.log_sample_quality())
+        samples = self.sample()  # the fixed latents' samples, measured twice below
+        measured = self.log_sample_metrics("val", samples)
+        measured.update(self.log_sample_quality(samples))
         self.log("val/loss", measured.get("val/fcd", measured["val/samples_spectral_error"]), prog_bar=True)
         self.log_dict(phase_gain_spreads(self.decoder, self.hparams.width, self.hparams.depth))
         if measured["val/samples_diversity"] < self.hparams.min_diversity:

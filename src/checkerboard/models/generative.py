@@ -100,9 +100,11 @@ class Generative:
         net.train(was_training)
         return out
 
-    def sample_metrics(self, real: torch.Tensor, batch_stats: bool = False) -> dict[str, float]:
-        """The fixed latents' samples against ``real`` uint8 images: ``samples_*`` (module docstring)."""
-        samples = self.sample(batch_stats=batch_stats)
+    def sample_metrics(self, real: torch.Tensor, batch_stats: bool = False,
+                       samples: torch.Tensor | None = None) -> dict[str, float]:
+        """The fixed latents' samples (``samples`` where given) against ``real`` uint8 images:
+        ``samples_*`` (module docstring)."""
+        samples = self.sample(batch_stats=batch_stats) if samples is None else samples
         real = real.to(samples.device).float() / 255
         return {"samples_checkerboard_amplitude": float(checkerboard_amplitude(samples, period=self.period)
                                                         ["amplitude"].mean()),
@@ -135,21 +137,23 @@ class Generative:
             self.__dict__["_quality_net"] = net  # not nn.Module's __setattr__: no submodule
         return self.__dict__["_quality_net"]
 
-    def log_sample_quality(self) -> dict[str, float]:
-        """``val/fcd`` and ``val/class_score`` of the fixed latents' samples, where the data has labels."""
+    def log_sample_quality(self, samples: torch.Tensor | None = None) -> dict[str, float]:
+        """``val/fcd`` and ``val/class_score`` of the fixed latents' samples (``samples`` where given),
+        where the data has labels."""
         net = self.quality_classifier()
         if net is None or len(self.trainer.datamodule.val) < 2:  # no covariance of one image
             return {}
-        samples = self.sample().cpu()
+        samples = (self.sample() if samples is None else samples).cpu()
         measured = {"val/fcd": fcd(net, samples, self.trainer.datamodule.val.cpu()),
                     "val/class_score": class_score(net, samples)}
         self.log_dict(measured)
         return measured
 
-    def log_sample_metrics(self, stage: str) -> dict[str, float]:
-        """``<stage>/samples_*`` of the fixed latents against the stage's real images, via ``self.log``."""
+    def log_sample_metrics(self, stage: str, samples: torch.Tensor | None = None) -> dict[str, float]:
+        """``<stage>/samples_*`` of the fixed latents (``samples`` where given) against the stage's real
+        images, via ``self.log``."""
         real = self.trainer.datamodule.val if stage == "val" else self.trainer.datamodule.test
-        measured = {f"{stage}/{k}": v for k, v in self.sample_metrics(real).items()}
+        measured = {f"{stage}/{k}": v for k, v in self.sample_metrics(real, samples=samples).items()}
         self.log_dict(measured, logger=stage == "val")
         return measured
 

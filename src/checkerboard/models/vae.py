@@ -111,8 +111,9 @@ class VAE(Generative, Autoencoder):
     def on_validation_epoch_end(self) -> None:
         super().on_validation_epoch_end()
         if not self.trainer.sanity_checking:
-            self.log_sample_metrics("val")
-            self.log_sample_quality()
+            samples = self.sample()  # the prior's fixed latents, measured twice below
+            self.log_sample_metrics("val", samples)
+            self.log_sample_quality(samples)
 
     def on_test_epoch_end(self) -> None:
         super().on_test_epoch_end()
