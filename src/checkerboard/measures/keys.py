@@ -28,7 +28,8 @@ CHARTS = {
     "psnr": ("quality", "PSNR (dB)"),
     "ssim": ("quality", "SSIM"),
     "loss": ("quality", "loss"),
-    "samples_quality": ("quality", "samples (VAE, GAN): FCD to real images (lower is better) and class score"),
+    "samples_fcd": ("quality", "samples (VAE, GAN): FCD to real images (lower is better)"),
+    "samples_class": ("quality", "samples (VAE, GAN): class score (higher is better; 1 to the number of classes)"),
 }
 
 
@@ -94,10 +95,10 @@ MEASURES = [
     Measure("detectability_lattice", "AUC, lattice only", "held-out ROC AUC", stages=("test",), paired=True),
     Measure("detectability_without_lattice", "AUC, without lattice", "held-out ROC AUC", stages=("test",)),
     Measure("detectability_control", "AUC of real + 1 grey level", "held-out ROC AUC", stages=("test",)),
-    Measure("fcd", "FCD", "Frechet distance in a small classifier's features", chart="samples_quality",
+    Measure("fcd", "FCD", "Frechet distance in a small classifier's features", chart="samples_fcd",
             stages=("test", "val"), paired=True),
     Measure("fcd_floor", "FCD of real images", "Frechet distance", stages=("test",)),
-    Measure("class_score", "class score", "exp E KL(p(y|x) || p(y))", chart="samples_quality", stages=("test", "val"),
+    Measure("class_score", "class score", "exp E KL(p(y|x) || p(y))", chart="samples_class", stages=("test", "val"),
             paired=True),
     Measure("class_score_real", "class score of real images", "exp E KL", stages=("test",)),
 ]
