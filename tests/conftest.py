@@ -16,3 +16,14 @@ def no_cifar_md5(monkeypatch):
     import torchvision.datasets.cifar as cifar
 
     monkeypatch.setattr(cifar, "check_integrity", lambda *a, **k: True)
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent without it, and then not called
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``-n`` a module's tests go to one worker (``--dist loadscope``) unless ``--dist`` names
+    another mode, so a module's fixtures (the generator runs of test_generators.py) train once."""
+    if config.getoption("dist") == "load":
+        from xdist.scheduler import LoadScopeScheduling
+
+        return LoadScopeScheduling(config, log)
+    return None

@@ -165,12 +165,20 @@ def test_plateau_reads_the_mean_of_smooth_epochs_by_hand():
     assert psnr.gain() == pytest.approx(1.0)
     psnr.history = [20.0, 21.0]
     assert psnr.gain() is None and "the mean of 2 epochs" in psnr.rule
+    # 8 epochs, means of 3: the last fifth is 2 epochs (round(1.6)), counted in epochs, not means;
+    # the last two means (10, 10, 13) and (10, 13, 10) are 11, the best before them 10: +1 dB.
+    psnr = Plateau(smooth=3)
+    psnr.history = [10.0] * 6 + [13.0, 10.0]
+    assert psnr.gain() == pytest.approx(1.0)
+    whole = Plateau(smooth=3, fraction=1.0)  # the window never takes every mean: the first stays the bar
+    whole.history = [10.0, 11.0, 12.0, 13.0]  # means 11, 12
+    assert whole.gain() == pytest.approx(1.0)
 
 
 def test_plateau_follows_the_models_own_monitor():
     class GANLike:
         plateau_monitor = ("val/loss", "min")
-        plateau_smooth = 1
+        plateau_smooth = 3
 
     plateau = Plateau(min_epochs=5)
     trainer = SimpleNamespace(sanity_checking=False, should_stop=False, callback_metrics={})
@@ -178,9 +186,14 @@ def test_plateau_follows_the_models_own_monitor():
         trainer.callback_metrics = {"val/loss": torch.tensor(fcd), "val/psnr": torch.tensor(1.0)}
         plateau.on_validation_end(trainer, GANLike())
     assert plateau.monitor == "val/loss" and plateau.history == pytest.approx([80, 60, 59.9, 59.95, 59.9])
-    assert trainer.should_stop and "val/loss best fell" in plateau.rule and plateau.smooth == 1
+    # Means of 3 (the model's): (60 * 59.9 * 59.95) / (59.9 * 59.95 * 59.9), 10/3 log10(60/59.9) = 0.002 dB
+    assert plateau.gain() == pytest.approx(10 / 3 * math.log10(60 / 59.9), rel=1e-4)  # float32 values
+    assert trainer.should_stop and "val/loss best fell" in plateau.rule and plateau.smooth == 3
     from checkerboard.models.gan import GAN
     assert GAN.plateau_smooth == 3
+    resumed = Plateau()  # a resumed run reads its rule before any validation
+    resumed.setup(None, GANLike(), "fit")
+    assert (resumed.monitor, resumed.mode, resumed.smooth) == ("val/loss", "min", 3)
     with pytest.raises(ConfigError, match="callbacks.plateau.mode='up'.*'max'.*'min'"):
         Plateau(mode="up")
 

@@ -150,11 +150,18 @@ class Plateau(L.Callback):
         return (f"{self.monitor or 'the model monitor'} {best}{mean} < {self.min_delta} dB over the last "
                 f"{self.fraction:g} of the epochs")
 
-    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def _follow(self, pl_module) -> None:
+        """The model's monitor, mode and smoothing where the config left them to it (``null``)."""
         if self.monitor is None:
             self.monitor, self.mode = getattr(pl_module, "plateau_monitor", ("val/psnr", "max"))
         if self.smooth is None:
             self.smooth = getattr(pl_module, "plateau_smooth", 1)
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        self._follow(pl_module)  # before any validation: a resumed run that validates no more reads its rule
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._follow(pl_module)
         value = trainer.callback_metrics.get(self.monitor)
         if trainer.sanity_checking or value is None:
             return

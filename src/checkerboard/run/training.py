@@ -131,7 +131,7 @@ def train(cfg: DictConfig) -> dict:
         "device": str(model.device.type),
         "image_log_seconds": None if images is None else round(images.seconds, 3),
         # The convergence rule (callbacks.plateau): did the best val PSNR (a GAN: FCD) stop improving?
-        "converged": None if gain is None else plateau.converged,  # None: never measured (under 2 epochs)
+        "converged": None if gain is None else plateau.converged,  # None: never measured (under smooth + 1 epochs)
         "plateau_gain": None if gain is None else round(gain, 4),
         "plateau_rule": None if plateau is None else plateau.rule,
         **model.init_metrics,
