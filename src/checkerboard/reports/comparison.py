@@ -286,6 +286,8 @@ def plot_curves(path: Path, rows: list[dict], several: bool) -> None:
     # A GAN has no reconstructions: its samples' spectral error in the second panel.
     second = "val/psnr" if any(math.isfinite(r["val/psnr"]) for r in rows) else "val/samples_spectral_error"
     fig, axes = plt.subplots(len(groups), 2, figsize=(11, 3.8 * len(groups)), squeeze=False, layout="constrained")
+    # One colour per decoder in every panel, so a decoder is the same line from one setting to the next.
+    colours = {d: f"C{i % 10}" for i, d in enumerate(dict.fromkeys(r["decoder"] for r in rows if r["finished"]))}
     for ax_row, (data, setting) in zip(axes, groups):
         where = " ".join(([f"on {data}"] if several else []) + ([setting] if setting else []))
         for row in (r for r in rows if (r["data"], r["setting"]) == (data, setting) and r["finished"]):
@@ -295,9 +297,10 @@ def plot_curves(path: Path, rows: list[dict], several: bool) -> None:
                 if n:
                     values = np.array([[p.value for p in c[:n]] for c in curves])
                     steps = [p.step for p in curves[0][:n]]
-                    line, = ax.plot(steps, np.median(values, 0), marker=".",
-                                    label=f"{row['decoder']} ({len(values)} seeds)")
-                    ax.fill_between(steps, values.min(0), values.max(0), color=line.get_color(), alpha=0.2)
+                    colour = colours[row["decoder"]]
+                    ax.plot(steps, np.median(values, 0), marker=".", color=colour,
+                            label=f"{row['decoder']} ({len(values)} seeds)")
+                    ax.fill_between(steps, values.min(0), values.max(0), color=colour, alpha=0.2)
                 ax.set_title(f"{tag}: median over seeds, min-max shaded" + (f"\n{where}" if where else ""),
                              fontsize=10)
                 ax.set(xlabel="training step")
