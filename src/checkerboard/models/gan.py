@@ -52,7 +52,7 @@ from checkerboard import arithmetic as ar
 from checkerboard.errors import CollapseError, ConfigError, DivergenceError, check_flag, check_positive
 from checkerboard.models.base import CheckerboardModel, init_names
 from checkerboard.models.builders import DecoderSpec, build_decoder, build_stem, encoder_sizes, output_stride, widths
-from checkerboard.models.generative import Generative
+from checkerboard.models.generative import Generative, as_saved
 from checkerboard.models.phases import phase_gain_spreads
 
 
@@ -195,11 +195,12 @@ class GAN(Generative, CheckerboardModel):
             return
         was_training = self.training
         self.eval()
-        logits = self.discriminate(self.to_image(self.generate(self.fixed_latents), clamp=False))
+        images = self.to_image(self.generate(self.fixed_latents), clamp=False)  # what the discriminator sees
+        logits = self.discriminate(images)
         self.train(was_training)
         self.log("val/loss_d", real_part + F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits)))
         self.log("val/loss_g", F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits)))
-        samples = self.sample()  # the fixed latents' samples, measured twice below
+        samples = as_saved(images)  # = self.sample(): the same eval-mode pass, clamped and quantised
         measured = self.log_sample_metrics("val", samples)
         measured.update(self.log_sample_quality(samples))
         self.log("val/loss", measured.get("val/fcd", measured["val/samples_spectral_error"]), prog_bar=True)
