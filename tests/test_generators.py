@@ -2,15 +2,18 @@
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.custom_scalar import layout_pb2
 from torchvision.io import decode_png
 
 from checkerboard.data.shapes import make_shapes
 from checkerboard.errors import CollapseError, ConfigError
+from checkerboard.measures.keys import CHARTS
 from checkerboard.measures.spectra import radial_spectrum, spectral_error
 from checkerboard.models.builders import build_decoder, build_stem, x2_layers
 from checkerboard.models.gan import GAN, Discriminator
@@ -138,6 +141,26 @@ def test_run_leaves_sample_metrics_and_tags(runs, model):
         assert "val/reconstructions" in images and metrics["val/kl"] > 0 and "test/psnr" in metrics
         assert metrics["val/fcd"] > 0 and metrics["plateau_rule"].startswith("val/psnr best rose")
         assert [e.step for e in acc.Images("val/reconstructions")] == steps
+
+
+@pytest.mark.parametrize("model", ["autoencoder", *MODELS])
+def test_tensorboard_layout_charts_what_the_run_logs(runs, model):
+    # The Custom Scalars layout a run writes holds only regexes that match a tag it logged (the
+    # plugin selects with re.match), so a GAN opens on its samples' charts, not on empty
+    # reconstruction ones; every run leads with the artifact.
+    acc = EventAccumulator(str(runs[model][0] / "tensorboard"), size_guidance={"scalars": 0, "tensors": 0}).Reload()
+    config = acc.Tensors("custom_scalars__config__")
+    assert len(config) == 1
+    layout = layout_pb2.Layout.FromString(config[0].tensor_proto.string_val[0])
+    charts = {chart.title: list(chart.multiline.tag) for category in layout.category for chart in category.chart}
+    tags = set(acc.Tags()["scalars"])
+    unmatched = sorted({r for regexes in charts.values() for r in regexes if not any(re.match(r, t) for t in tags)})
+    assert not unmatched, f"layout regexes matching no logged tag: {unmatched}; tags: {sorted(tags)}"
+    assert layout.category[0].title == "checkerboard"
+    assert (CHARTS["amplitude"][1] in charts) == (model != "gan")
+    assert (CHARTS["psnr"][1] in charts) == (model != "gan")
+    assert (CHARTS["samples_fcd"][1] in charts) == (model != "autoencoder")
+    assert CHARTS["loss"][1] in charts and CHARTS["spread"][1] in charts
 
 
 @pytest.mark.slow  # two trainings and a resume per model: the slow loop, beside the CLI's Ctrl-C resume

@@ -1,18 +1,10 @@
 """A run's pieces on cases whose answer is known by hand: the end-of-run sentence, mid-epoch resume
-of the batches, and the TensorBoard layout against the tags a real run logs (issue 23)."""
+of the batches (the TensorBoard layout against the tags a real run logs: tests/test_generators.py)."""
 
-import re
-
-import pytest
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from tensorboard.plugins.custom_scalar import layout_pb2
 
 from checkerboard.data.datamodules import Batches
 from checkerboard.formatting import summary
-from checkerboard.run.config import compose_config
-from checkerboard.run.training import train
-from helpers import TINY
 
 RUN = {"decoder": "tconv", "data": "shapes", "seed": 0, "epochs": 3, "train_seconds": 1.25, "threads": 2,
        "device": "cpu", "val/checkerboard_amplitude": 3.0, "val/checkerboard_amplitude/period2": 0.25,
@@ -63,28 +55,3 @@ def test_batches_saved_in_the_previous_epoch_start_the_new_epoch_whole():
     assert [b.flatten().tolist() for b in resumed] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
     # and the state is used once: the next epoch is whole too
     assert len(list(resumed)) == 5
-
-
-def logged(folder) -> tuple[set[str], list[str]]:
-    """The scalar tags of a run's TensorBoard, and every tag regex of the custom-scalars layout it wrote."""
-    acc = EventAccumulator(str(folder / "tensorboard"), size_guidance={"scalars": 0, "tensors": 0}).Reload()
-    config = acc.Tensors("custom_scalars__config__")
-    layout = layout_pb2.Layout.FromString(config[0].tensor_proto.string_val[0])
-    regexes = [r for category in layout.category for chart in category.chart for r in chart.multiline.tag]
-    return set(acc.Tags()["scalars"]), regexes
-
-
-@pytest.mark.slow
-def test_every_regex_of_the_tensorboard_layout_matches_a_tag_a_real_run_logs(tmp_path):
-    # An autoencoder logs the reconstructions' measures; the samples' (VAE, GAN) need a VAE run.
-    tags, regexes = set(), []
-    for model in ("autoencoder", "vae"):
-        out = tmp_path / model
-        train(compose_config(out, [*TINY, f"model={model}", "model.width=8", "~callbacks.artifact_images"]))
-        run_tags, run_regexes = logged(out)
-        tags |= run_tags
-        regexes += run_regexes
-    assert len(regexes) >= 10
-    # TensorBoard's custom-scalars plugin selects a chart's tags with re.match.
-    unmatched = sorted({r for r in regexes if not any(re.match(r, tag) for tag in tags)})
-    assert not unmatched, f"layout regexes matching no logged tag: {unmatched}; tags: {sorted(tags)}"

@@ -144,12 +144,19 @@ def headings() -> dict[str, str]:
     return out
 
 
-def layout() -> dict:
-    """TensorBoard's Custom Scalars layout: category -> chart title -> ["Multiline", tag regexes]."""
+def layout(tags=None) -> dict:
+    """TensorBoard's Custom Scalars layout: category -> chart title -> ["Multiline", tag regexes].
+
+    ``tags``: the tags a run logs; given, a chart keeps only the regexes that match one of them (as the
+    plugin does, with ``re.match``) and a chart or category left empty is dropped, so that a GAN's run
+    opens on its samples' charts, not on the reconstruction charts it never fills."""
     out: dict = {}
     for chart, (category, title) in CHARTS.items():
         patterns = [m.pattern for m in MEASURES if m.chart == chart]
-        if chart == "loss":  # the training loss and the validation loss, logged by every model
-            patterns = [r"train/loss$", r"val/loss$"]
-        out.setdefault(category, {})[title] = ["Multiline", patterns]
+        if tags is not None:
+            patterns = [p for p in patterns if any(re.match(p, tag) for tag in tags)]
+        if chart == "loss":  # every model's: train/loss (the GAN's train/loss_d and _g) and val/loss
+            patterns = [r"train/loss", r"val/loss$"]
+        if patterns:
+            out.setdefault(category, {})[title] = ["Multiline", patterns]
     return out

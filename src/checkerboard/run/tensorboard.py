@@ -1,7 +1,8 @@
 """Lightning's TensorBoard logger, arranged so that TensorBoard opens on the artifact.
 
 - The Custom Scalars tab (``#custom_scalars``) holds one layout: the checkerboard measures first,
-  then image quality and the losses; every run of a sweep is a line in each chart.
+  then image quality and the losses; every run of a sweep is a line in each chart. A run writes it
+  at its first validation, with the charts of the curves it logs (a GAN has no reconstructions).
 - No ``epoch`` scalar (Lightning's staircase) in the Scalars tab.
 - The HPARAMS tab compares runs on the last values of their own curves (``val/psnr``, ...),
   not on copies logged once under other names.
@@ -18,23 +19,33 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from checkerboard.measures.keys import layout
 
-#: The Custom Scalars tab: category -> chart -> (kind, tag regexes), from the registry of measures.
-LAYOUT = layout()
-
 
 class TensorBoard(TensorBoardLogger):
     """``TensorBoardLogger`` with this project's layout; the same arguments."""
 
     _layout_written = False
+    _tags: frozenset = frozenset()  # every scalar tag logged so far
 
     @rank_zero_only
     def log_metrics(self, metrics: dict, step: int | None = None) -> None:
         metrics = {k: v for k, v in metrics.items() if k != "epoch"}
         if metrics:
             super().log_metrics(metrics, step)
-        if not self._layout_written:
-            self.experiment.add_custom_scalars(LAYOUT)
+            self._tags = self._tags | set(metrics)
+        # The end of the first validation logs every val/ curve at once (step 0 holds the untrained values)
+        if step and any(k.startswith("val/") for k in metrics):
+            self._write_layout()
+
+    def _write_layout(self) -> None:
+        """The Custom Scalars layout (TensorBoard reads a run's first), once."""
+        if not self._layout_written and self._tags:
+            self.experiment.add_custom_scalars(layout(self._tags))
             self._layout_written = True
+
+    @rank_zero_only
+    def finalize(self, status: str) -> None:
+        self._write_layout()  # a run that never validated: its training curves
+        super().finalize(status)
 
     @rank_zero_only
     def log_hyperparams(self, params, metrics: dict | None = None, step: int | None = None) -> None:
