@@ -247,3 +247,20 @@ def test_report_pairs_each_decoder_across_the_settings_a_sweep_varies(tmp_path):
     line = next(t for t in text.splitlines() if t.startswith("| shapes | `tconv` | `model.output_conv=true`"))
     assert "| `model.output_conv=true` - `model.output_conv=false` | val/psnr | 5 | 1.000 ± 0.088 |" in line
     assert "higher" in line
+
+
+def test_joined_sweeps_are_labelled_by_what_differs_in_their_configs(tmp_path):
+    # One sweep named model.latent_channels=4 (the default) on its command line, the other
+    # trainer.max_epochs=16: the label is the cap, read from the first sweep's config.yaml where its
+    # overrides do not say it (8), and the bottleneck, equal in both configs, is no setting.
+    for name, extra, epochs in (("cap8", "- model.latent_channels=4\n", 8), ("cap16", "- trainer.max_epochs=16\n", 16)):
+        job = tmp_path / name / "0_tconv"
+        (job / ".hydra").mkdir(parents=True)
+        (job / ".hydra" / "overrides.yaml").write_text(f"- decoder=tconv\n- seed=0\n{extra}")
+        (job / ".hydra" / "config.yaml").write_text(
+            f"decoder: {{name: tconv}}\ndata: {{name: shapes}}\nmodel: {{latent_channels: 4, output_conv: false}}\n"
+            f"trainer: {{max_epochs: {epochs}}}\n")
+        (job / "status.json").write_text('{"state": "finished"}')
+        (job / "metrics.json").write_text(json.dumps({"decoder": "tconv", "data": "shapes", "seed": 0}))
+    jobs = find_jobs(tmp_path)
+    assert sorted(j["setting"] for j in jobs) == ["trainer.max_epochs=16", "trainer.max_epochs=8"]

@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -60,7 +61,7 @@ def find_jobs(sweep: Path) -> list[dict]:
             status = json.loads((d / "status.json").read_text())
             job["state"], job["error"] = status.get("state", "no status"), status.get("error")
         if (d / ".hydra" / "config.yaml").is_file():
-            cfg = OmegaConf.load(d / ".hydra" / "config.yaml")
+            job["config"] = cfg = OmegaConf.load(d / ".hydra" / "config.yaml")
             job["decoder"] = decoder_label(OmegaConf.select(cfg, "decoder"))
             job["data"] = OmegaConf.select(cfg, "data.name", default="?")
         if (d / ".hydra" / "overrides.yaml").is_file():
@@ -84,17 +85,47 @@ def renamed(metrics: dict) -> dict:
 
 
 def settings(jobs: list[dict]) -> None:
-    """``job["setting"]``: the overrides besides seed, data and decoder whose value differs between jobs."""
+    """``job["setting"]``: the overrides besides seed, data and decoder whose value differs between jobs.
+
+    A key one sweep overrode and another left at its default is read from the other's resolved config,
+    so sweeps joined in one report are labelled by what truly differs (``trainer.max_epochs=8`` against
+    ``=16``), not by what one of them happened to name."""
     parsed = []
     for job in jobs:
         pairs = (o.lstrip("+~").split("=", 1) for o in job.get("overrides", []))
-        parsed.append({k: v for k, *rest in pairs for v in [rest[0] if rest else ""]
+        parsed.append({k: _value(rest[0] if rest else "") for k, *rest in pairs
                        if k not in NOT_A_SETTING and not k.startswith(NOT_A_SETTING_PREFIXES)})
-    known = [p for job, p in zip(jobs, parsed) if "overrides" in job]  # a folder without config tells nothing
-    keys = sorted({k for p in known for k in p})
-    varying = [k for k in keys if len({p.get(k) for p in known}) > 1]
+    keys = sorted({k for p in parsed for k in p})
     for job, p in zip(jobs, parsed):
-        job["setting"] = " ".join(f"{k}={p[k]}" for k in varying if k in p)
+        for k in keys:
+            if k not in p and "config" in job:
+                value = OmegaConf.select(job["config"], k, default=_MISSING)
+                if value is not _MISSING and not OmegaConf.is_config(value):  # a group's choice is not in config.yaml
+                    p[k] = value
+    known = [p for job, p in zip(jobs, parsed) if "overrides" in job]  # a folder without config tells nothing
+    varying = [k for k in keys if len({_text(p.get(k, _MISSING)) for p in known}) > 1]
+    for job, p in zip(jobs, parsed):
+        job["setting"] = " ".join(f"{k}={_text(p[k])}" for k in varying if k in p)
+
+
+_MISSING = object()
+
+
+def _value(text: str):
+    """An override's value as the config holds it (``4`` -> 4, ``False`` -> False, ``null`` -> None)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (bool, int, float, str, type(None))) else text
+
+
+def _text(value) -> str:
+    if value is _MISSING:
+        return "?"
+    if value is None:
+        return "null"
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def expected_jobs(sweep: Path) -> int | None:
