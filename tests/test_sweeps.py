@@ -142,8 +142,9 @@ def test_compare_experiment_sweeps_every_decoder_and_five_seeds(tmp_path):
     # Every x2 layer (subpixel is pixelshuffle with one setting changed: experiment=icnr has it).
     decoders = sorted(p.stem for p in (CONFIG_DIR / "decoder").glob("*.yaml") if p.stem != "subpixel")
     assert sorted(params.decoder.split(",")) == decoders
-    assert params.seed == "0,1,2,3,4" and cfg.trainer.max_epochs == 8  # the cap; the plateau rule stops sooner
-    assert cfg.callbacks.plateau.min_delta == 0.1 and cfg.callbacks.plateau.stop
+    assert params.seed == "0,1,2,3,4" and cfg.trainer.max_epochs == 8
+    # The rule records convergence but never cuts the cosine schedule short: every run anneals.
+    assert cfg.callbacks.plateau.min_delta == 0.1 and not cfg.callbacks.plateau.stop
 
 
 def test_an_experiment_sets_top_level_keys(tmp_path):
