@@ -312,7 +312,8 @@ def plot_curves(path: Path, rows: list[dict], several: bool) -> None:
             ax_row[0].set_yscale("symlog", linthresh=1)  # scores near 0 and in the tens on one axis
             ax_row[0].set_ylabel("checkerboard prominence (symlog; step 0: at init)")
         ax_row[1].set_ylabel("PSNR (dB)" if second == "val/psnr" else "spectral error of the samples (0 = real)")
-        ax_row[1].legend(fontsize=8)
+        if ax_row[1].get_legend_handles_labels()[0]:  # a job folder without event files draws no curve
+            ax_row[1].legend(fontsize=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
