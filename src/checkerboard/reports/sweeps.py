@@ -12,7 +12,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
-import yaml  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -92,8 +91,7 @@ def settings(jobs: list[dict]) -> None:
     ``=16``), not by what one of them happened to name."""
     parsed = []
     for job in jobs:
-        pairs = (o.lstrip("+~").split("=", 1) for o in job.get("overrides", []))
-        parsed.append({k: _value(rest[0] if rest else "") for k, *rest in pairs
+        parsed.append({k: v for k, v in _overrides(job.get("overrides", [])).items()
                        if k not in NOT_A_SETTING and not k.startswith(NOT_A_SETTING_PREFIXES)})
     keys = sorted({k for p in parsed for k in p})
     for job, p in zip(jobs, parsed):
@@ -111,13 +109,15 @@ def settings(jobs: list[dict]) -> None:
 _MISSING = object()
 
 
-def _value(text: str):
-    """An override's value as the config holds it (``4`` -> 4, ``False`` -> False, ``null`` -> None)."""
+def _overrides(lines: list[str]) -> dict:
+    """A job's overrides as Hydra parses them: key -> the value as the config holds it (``4`` -> 4,
+    ``1e-3`` -> 0.001, ``False`` -> False, ``null`` -> None); as text if Hydra cannot parse them."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    return value if isinstance(value, (bool, int, float, str, type(None))) else text
+        return {o.key_or_group: o.value() for o in OverridesParser.create().parse_overrides(list(lines))}
+    except Exception:  # a hand-written overrides.yaml Hydra would refuse
+        return {k: rest[0] if rest else "" for k, *rest in (o.lstrip("+~").split("=", 1) for o in lines)}
 
 
 def _text(value) -> str:

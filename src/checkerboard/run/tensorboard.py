@@ -31,7 +31,8 @@ class TensorBoard(TensorBoardLogger):
         metrics = {k: v for k, v in metrics.items() if k != "epoch"}
         if metrics:
             super().log_metrics(metrics, step)
-            self._tags = self._tags | set(metrics)
+            if not self._layout_written:  # the tags are needed until the layout is written, not after
+                self._tags = self._tags | set(metrics)
         # The end of the first validation logs every val/ curve at once (step 0 holds the untrained values)
         if step and any(k.startswith("val/") for k in metrics):
             self._write_layout()
