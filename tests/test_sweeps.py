@@ -250,6 +250,36 @@ def test_report_pairs_each_decoder_across_the_settings_a_sweep_varies(tmp_path):
     assert "higher" in line
 
 
+def test_report_pairs_settings_one_value_apart_and_not_the_diagonals(tmp_path):
+    """A 2x2 grid joined from four sweeps: each decoder against itself along the four edges (one value
+    changed), never across a diagonal (two changed at once, no cause named). The output convolution adds
+    `gains` in the overcomplete setting: that edge's mean and interval by hand, as above."""
+    gains = [1.0, 1.1, 0.9, 1.0, 1.0]
+    for latent in ("4", "null"):
+        for conv in ("false", "true"):
+            for seed in range(5):
+                job = tmp_path / f"sweep_{latent}_{conv}" / f"{seed}_tconv"
+                (job / ".hydra").mkdir(parents=True)
+                (job / ".hydra" / "overrides.yaml").write_text(
+                    f"- decoder=tconv\n- seed={seed}\n- model.latent_channels={latent}\n- model.output_conv={conv}\n")
+                (job / "status.json").write_text('{"state": "finished"}')
+                psnr = 20.0 + seed + 2.0 * (latent == "null") + (gains[seed] if conv == "true" else 0.25 * seed)
+                (job / "metrics.json").write_text(json.dumps({"decoder": "tconv", "data": "shapes", "seed": seed,
+                                                              "params": 1, "macs": 1, "val/psnr": psnr}))
+    sweeps = [str(tmp_path / f"sweep_{a}_{b}") for a in ("4", "null") for b in ("false", "true")]
+    assert compare_main([*sweeps, "--out", str(tmp_path / "grid"), "--measures", "val/psnr"]) == 0
+    text = (tmp_path / "grid" / "comparison.md").read_text()
+    pairs = [t.split(" | ")[2] for t in text.splitlines() if t.startswith("| shapes | `tconv` | `model.")]
+    name = "`model.latent_channels={} model.output_conv={}`".format
+    assert sorted(pairs) == sorted([
+        f"{name('4', 'true')} - {name('4', 'false')}", f"{name('null', 'false')} - {name('4', 'false')}",
+        f"{name('null', 'true')} - {name('4', 'true')}", f"{name('null', 'true')} - {name('null', 'false')}"])
+    edge = next(t for t in text.splitlines() if f"| {name('null', 'true')} - {name('null', 'false')} |" in t)
+    # true - false = gains - 0.25 seed = 1.0, 0.85, 0.4, 0.25, 0.0: mean 0.5; s = sqrt(0.695 / 4) = 0.4168;
+    # t(0.975, 4) s / sqrt(5) = 2.7764 * 0.4168 / 2.2361 = 0.5176
+    assert "| val/psnr | 5 | 0.50 ± 0.52 | 0.125 |" in edge, edge  # sign test: 4 of 4 non-zero above, 2 / 2^4
+
+
 def test_joined_sweeps_are_labelled_by_what_differs_in_their_configs(tmp_path):
     # One sweep named model.latent_channels=4 (the default) on its command line, the other
     # trainer.max_epochs=16: the label is the cap, read from the first sweep's config.yaml where its

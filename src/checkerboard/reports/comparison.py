@@ -71,6 +71,7 @@ def summarise(jobs: list[dict]) -> list[dict]:
             continue
         done = [j["metrics"] for j in members if j["metrics"]]
         row = {"data": data, "decoder": decoder, "setting": setting, "seeds_finished": len(done),
+               "setting_values": members[0].get("setting_values", {}),
                "seeds_total": len(members), "params": done[0]["params"] if done else None,
                "macs": done[0]["macs"] if done else None, "finished": [j for j in members if j["metrics"]]}
         for key in MEANS:
@@ -120,10 +121,17 @@ def _paired_rows(a: dict, b: dict, first: list[str], names: tuple[str, str]) -> 
     return out
 
 
+def one_apart(a: dict, b: dict) -> bool:
+    """Whether two rows' settings differ in exactly one value: a difference that names its cause."""
+    va, vb = a["setting_values"], b["setting_values"]
+    return sum(va.get(k) != vb.get(k) for k in set(va) | set(vb)) == 1
+
+
 def paired_lines(rows: list[dict]) -> list[str]:
     """Each decoder against a baseline (``upsample`` where the sweep has it), seed by seed, per data and setting:
     the mean difference, its paired t interval, the sign test's p and a verdict (`statistics.paired_comparison`).
-    Where the sweep varies a setting, also each decoder in each setting against itself in the first one."""
+    Where the sweep varies settings, also each decoder against itself in every earlier setting that differs in
+    one value only (budgets 8, 16, 32: 16 - 8, 32 - 8 and 32 - 16; a 2x2 grid: its four edges, not its diagonals)."""
     done = [r for r in rows if r["seeds_finished"]]
     groups: dict[tuple, list[dict]] = {}
     for r in done:
@@ -146,9 +154,11 @@ def paired_lines(rows: list[dict]) -> list[str]:
     for r in done:
         by_decoder.setdefault((r["data"], r["decoder"]), []).append(r)
     for (data, decoder), members in by_decoder.items():
-        for r in members[1:]:
-            names = (f"`{r['setting']}`", f"`{members[0]['setting']}`")
-            across += _paired_rows(r, members[0], [data, f"`{decoder}`", f"{names[0]} - {names[1]}"], names)
+        for i, r in enumerate(members):
+            for base in members[:i]:
+                if one_apart(r, base):
+                    names = (f"`{r['setting']}`", f"`{base['setting']}`")
+                    across += _paired_rows(r, base, [data, f"`{decoder}`", f"{names[0]} - {names[1]}"], names)
     if not table and not across:
         return []
     lines = ["## Paired differences (seed by seed)", "",

@@ -84,7 +84,8 @@ def renamed(metrics: dict) -> dict:
 
 
 def settings(jobs: list[dict]) -> None:
-    """``job["setting"]``: the overrides besides seed, data and decoder whose value differs between jobs.
+    """``job["setting"]``: the overrides besides seed, data and decoder whose value differs between jobs
+    (``job["setting_values"]``: the same as key -> value text).
 
     A key one sweep overrode and another left at its default is read from the other's resolved config,
     so sweeps joined in one report are labelled by what truly differs (``trainer.max_epochs=8`` against
@@ -103,7 +104,8 @@ def settings(jobs: list[dict]) -> None:
     known = [p for job, p in zip(jobs, parsed) if "overrides" in job]  # a folder without config tells nothing
     varying = [k for k in keys if len({_text(p.get(k, _MISSING)) for p in known}) > 1]
     for job, p in zip(jobs, parsed):
-        job["setting"] = " ".join(f"{k}={_text(p[k])}" for k in varying if k in p)
+        job["setting_values"] = {k: _text(p[k]) for k in varying if k in p}
+        job["setting"] = " ".join(f"{k}={v}" for k, v in job["setting_values"].items())
 
 
 _MISSING = object()
