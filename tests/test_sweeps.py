@@ -196,7 +196,8 @@ def test_report_statistics_and_rows_from_job_folders(tmp_path, capsys):
             (job / "status.json").write_text('{"state": "finished"}')
             (job / "metrics.json").write_text(json.dumps({
                 "decoder": decoder, "data": "shapes", "seed": seed, "params": 10, "macs": 20,
-                "val/psnr": 20.0 + seed, "val/ssim": 0.5, "images_per_second": 100.0,
+                "val/psnr": 20.0 + seed, "val/ssim": 0.5,
+                "images_per_second": 100.0 * (2 + seed if decoder == "tconv" else 1),
                 "converged": seed != 1, "epochs": 6 + seed,
                 "val/checkerboard_amplitude": amplitude, "decoder/phase_gain_spread/1": 0.9,
                 "decoder/phase_gain_spread/2": 0.1 * seed}))
@@ -216,6 +217,8 @@ def test_report_statistics_and_rows_from_job_folders(tmp_path, capsys):
     assert row in text and "images/s |" not in text
     # Paired by seed against upsample: psnr differences 0, 0, 0 (both 20 + seed): no claim from 3 seeds.
     assert "| shapes | `tconv` - `upsample` | val/psnr | 3 | 0.0000 ± 0.0000 | 1 | range of 3: no claim |" in text
+    # Time per step against upsample's, seed by seed: 100 / 200, 100 / 300, 100 / 400 images/s.
+    assert "| shapes | `tconv` | `upsample` | 3 | 0.25-0.50 | 0.33 |" in text
     # An autoencoder's bars show its reconstructions' amplitude even where an older run named its
     # interpolations' amplitude "samples" (the generators' key): the model kind decides, not the keys.
     metrics = json.loads((tmp_path / "tconv_0" / "metrics.json").read_text())

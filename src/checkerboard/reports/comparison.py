@@ -11,7 +11,8 @@ several sweeps as one (one sweep per setting, say), into FOLDER. Writes into the
     at the end): median and its exact order-statistic interval (`statistics.median_ci`, from 6 seeds;
     below that the range of the seeds, named as such), because they are heavy-tailed: one seed can
     be ten times another.
-  No interval from a single seed.
+  No interval from a single seed. Then each decoder against `upsample` seed by seed (paired t intervals, and
+  its time per step as a ratio), and against itself in every other setting one value apart.
 - comparison.png: per row, the last logged val/reconstructions, val/zoom and val/spectrum of its
   first finished job (every job shows the same validation images), beside the checkerboard
   amplitude at the end and at init on a log axis.
@@ -83,7 +84,8 @@ def summarise(jobs: list[dict]) -> list[dict]:
         row["converged"] = sum(m.get("converged") is True for m in done)  # callbacks.plateau's rule held
         epochs = [m["epochs"] for m in done if m.get("epochs") is not None]
         row["epochs"] = (min(epochs), max(epochs)) if epochs else None
-        row["by_seed"] = {key: {m.get("seed", i): m.get(key) for i, m in enumerate(done)} for key in PAIRED}
+        row["by_seed"] = {key: {m.get("seed", i): m.get(key) for i, m in enumerate(done)}
+                          for key in [*PAIRED, "images_per_second"]}
         rows.append(row)
     return rows
 
@@ -121,6 +123,15 @@ def _paired_rows(a: dict, b: dict, first: list[str], names: tuple[str, str]) -> 
     return out
 
 
+def step_time_ratio(row: dict, base: dict) -> list[str] | None:
+    """[seeds, "lo-hi", median] of base's images/s over row's, seed by seed; None without a pair."""
+    a, b = row["by_seed"]["images_per_second"], base["by_seed"]["images_per_second"]
+    ratios = sorted(b[s] / a[s] for s in a if s in b and a[s] and b[s])
+    if not ratios:
+        return None
+    return [str(len(ratios)), f"{ratios[0]:.2f}-{ratios[-1]:.2f}", f"{float(np.median(ratios)):.2f}"]
+
+
 def one_apart(a: dict, b: dict) -> bool:
     """Whether two rows' settings differ in exactly one value: a difference that names its cause."""
     va, vb = a["setting_values"], b["setting_values"]
@@ -136,7 +147,7 @@ def paired_lines(rows: list[dict]) -> list[str]:
     groups: dict[tuple, list[dict]] = {}
     for r in done:
         groups.setdefault((r["data"], r["setting"]), []).append(r)
-    table = []
+    table, speed = [], []
     for (data, setting), members in groups.items():
         if len(members) < 2:
             continue
@@ -146,6 +157,9 @@ def paired_lines(rows: list[dict]) -> list[str]:
                 names = (f"`{r['decoder']}`", f"`{base['decoder']}`")
                 table += _paired_rows(r, base, [data] + ([setting] if setting else [])
                                       + [f"{names[0]} - {names[1]}"], names)
+                ratio = step_time_ratio(r, base)
+                if ratio:
+                    speed.append([data] + ([setting] if setting else []) + [names[0], names[1], *ratio])
     settings = any(r["setting"] for r in done)
     head = ["data"] + (["setting"] if settings else []) + ["difference", "measure", "seeds", "mean ± 95 % t",
                                                            "sign test p", "verdict"]
@@ -167,6 +181,13 @@ def paired_lines(rows: list[dict]) -> list[str]:
              "with 5 seeds no distribution-free test can reach p < 0.05 (the sign test's smallest p is 2/32).", ""]
     if table:
         lines += [*markdown_table(head, table), ""]
+    if speed:
+        lines += ["### Time per step against the baseline's, seed by seed", "",
+                  "The baseline's images/s over the decoder's, per seed (same data, batch and machine): "
+                  "the range over seeds and its median. Jobs that shared the machine with others time "
+                  "each other's load too: read a range, not an interval.", "",
+                  *markdown_table(["data"] + (["setting"] if settings else [])
+                                  + ["decoder", "baseline", "seeds", "time per step / baseline's", "median"], speed), ""]
     if across:
         lines += ["### Each decoder in one setting against itself in another", "",
                   *markdown_table(["data", "decoder", "difference", "measure", "seeds", "mean ± 95 % t",
