@@ -186,8 +186,8 @@ def paired_lines(rows: list[dict]) -> list[str]:
                   "The baseline's images/s over the decoder's, per seed (same data, batch and machine): "
                   "the range over seeds and its median. Jobs that shared the machine with others time "
                   "each other's load too: read a range, not an interval.", "",
-                  *markdown_table(["data"] + (["setting"] if settings else [])
-                                  + ["decoder", "baseline", "seeds", "time per step / baseline's", "median"], speed), ""]
+                  *markdown_table(["data"] + (["setting"] if settings else []) + [
+                      "decoder", "baseline", "seeds", "time per step / baseline's", "median"], speed), ""]
     if across:
         lines += ["### Each decoder in one setting against itself in another", "",
                   *markdown_table(["data", "decoder", "difference", "measure", "seeds", "mean ± 95 % t",
