@@ -10,7 +10,7 @@ import statistics
 import pytest
 
 from checkerboard.reports.comparison import main as compare_main
-from checkerboard.reports.comparison import markdown, score_key, summarise
+from checkerboard.reports.comparison import markdown, one_apart, score_key, step_time_ratio, summarise
 from checkerboard.reports.sweeps import MEANS, MEDIANS, find_jobs, last_layer
 from checkerboard.run.cli import main
 from checkerboard.run.config import CONFIG_DIR, compose_config
@@ -281,6 +281,20 @@ def test_report_pairs_settings_one_value_apart_and_not_the_diagonals(tmp_path):
     # true - false = gains - 0.25 seed = 1.0, 0.85, 0.4, 0.25, 0.0: mean 0.5; s = sqrt(0.695 / 4) = 0.4168;
     # t(0.975, 4) s / sqrt(5) = 2.7764 * 0.4168 / 2.2361 = 0.5176
     assert "| val/psnr | 5 | 0.50 ± 0.52 | 0.125 |" in edge, edge  # sign test: 4 of 4 non-zero above, 2 / 2^4
+
+
+def test_time_ratio_pairs_only_timed_seeds_and_settings_pair_only_one_value_apart():
+    # Seed 0: 50 / 100 images/s = 0.50. Seed 1 has no speed, seed 2 a zero, seed 3 NaN (no step timed),
+    # seeds 4 and 5 no partner: one pair.
+    row = {"by_seed": {"images_per_second": {0: 100.0, 1: None, 2: 0.0, 3: math.nan, 5: 200.0}}}
+    base = {"by_seed": {"images_per_second": {0: 50.0, 2: 10.0, 3: 50.0, 4: 1.0}}}
+    assert step_time_ratio(row, base) == ["1", "0.50-0.50", "0.50"]
+    assert step_time_ratio(row, {"by_seed": {"images_per_second": {1: 5.0}}}) is None
+    at = lambda **values: {"setting_values": values}  # noqa: E731
+    assert one_apart(at(epochs="16", conv="false"), at(epochs="8", conv="false"))
+    assert not one_apart(at(epochs="16", conv="true"), at(epochs="8", conv="false"))  # a diagonal
+    assert not one_apart(at(epochs="8", conv="false"), at(epochs="8", conv="false"))  # the same setting
+    assert not one_apart(at(epochs="16"), at(epochs="16", conv="false"))  # a key one row does not know
 
 
 def test_joined_sweeps_are_labelled_by_what_differs_in_their_configs(tmp_path):

@@ -12,7 +12,8 @@ several sweeps as one (one sweep per setting, say), into FOLDER. Writes into the
     below that the range of the seeds, named as such), because they are heavy-tailed: one seed can
     be ten times another.
   No interval from a single seed. Then each decoder against `upsample` seed by seed (paired t intervals, and
-  its time per step as a ratio), and against itself in every other setting one value apart.
+  its time per step as a ratio), and against itself in every other setting one value apart. The baseline is
+  `upsample` where the sweep has it, else its first decoder.
 - comparison.png: per row, the last logged val/reconstructions, val/zoom and val/spectrum of its
   first finished job (every job shows the same validation images), beside the checkerboard
   amplitude at the end and at init on a log axis.
@@ -126,23 +127,27 @@ def _paired_rows(a: dict, b: dict, first: list[str], names: tuple[str, str]) -> 
 def step_time_ratio(row: dict, base: dict) -> list[str] | None:
     """[seeds, "lo-hi", median] of base's images/s over row's, seed by seed; None without a pair."""
     a, b = row["by_seed"]["images_per_second"], base["by_seed"]["images_per_second"]
-    ratios = sorted(b[s] / a[s] for s in a if s in b and a[s] and b[s])
+    speed = lambda v: v is not None and math.isfinite(v) and v > 0  # noqa: E731  (NaN: no step was timed)
+    ratios = sorted(b[s] / a[s] for s in a if s in b and speed(a[s]) and speed(b[s]))
     if not ratios:
         return None
     return [str(len(ratios)), f"{ratios[0]:.2f}-{ratios[-1]:.2f}", f"{float(np.median(ratios)):.2f}"]
 
 
 def one_apart(a: dict, b: dict) -> bool:
-    """Whether two rows' settings differ in exactly one value: a difference that names its cause."""
+    """Whether two rows' settings differ in exactly one value: a difference that names its cause. Rows that
+    do not both know the same keys (an old run without a config) are never paired."""
     va, vb = a["setting_values"], b["setting_values"]
-    return sum(va.get(k) != vb.get(k) for k in set(va) | set(vb)) == 1
+    return set(va) == set(vb) and sum(va[k] != vb[k] for k in va) == 1
 
 
 def paired_lines(rows: list[dict]) -> list[str]:
     """Each decoder against a baseline (``upsample`` where the sweep has it), seed by seed, per data and setting:
     the mean difference, its paired t interval, the sign test's p and a verdict (`statistics.paired_comparison`).
-    Where the sweep varies settings, also each decoder against itself in every earlier setting that differs in
-    one value only (budgets 8, 16, 32: 16 - 8, 32 - 8 and 32 - 16; a 2x2 grid: its four edges, not its diagonals)."""
+    Beside it, the decoder's time per step against the baseline's, seed by seed (`step_time_ratio`). Where the
+    sweep varies settings, also each decoder against itself in every earlier setting (in job order: the sweeps'
+    order on the command line) that differs in one value only (budgets 8, 16, 32: 16 - 8, 32 - 8 and 32 - 16;
+    a 2x2 grid: its four edges, not its diagonals)."""
     done = [r for r in rows if r["seeds_finished"]]
     groups: dict[tuple, list[dict]] = {}
     for r in done:
@@ -173,7 +178,7 @@ def paired_lines(rows: list[dict]) -> list[str]:
                 if one_apart(r, base):
                     names = (f"`{r['setting']}`", f"`{base['setting']}`")
                     across += _paired_rows(r, base, [data, f"`{decoder}`", f"{names[0]} - {names[1]}"], names)
-    if not table and not across:
+    if not (table or across or speed):
         return []
     lines = ["## Paired differences (seed by seed)", "",
              "The same seed gives every decoder the same data order and the same initial 3x3 kernel, so runs "
@@ -183,9 +188,9 @@ def paired_lines(rows: list[dict]) -> list[str]:
         lines += [*markdown_table(head, table), ""]
     if speed:
         lines += ["### Time per step against the baseline's, seed by seed", "",
-                  "The baseline's images/s over the decoder's, per seed (same data, batch and machine): "
-                  "the range over seeds and its median. Jobs that shared the machine with others time "
-                  "each other's load too: read a range, not an interval.", "",
+                  "The baseline's images/s over the decoder's, per seed (same data and batch; a ratio means "
+                  "something only where both ran on the same machine): the range over seeds and its "
+                  "median. Jobs that shared the machine time each other's load too: a range, not an interval.", "",
                   *markdown_table(["data"] + (["setting"] if settings else []) + [
                       "decoder", "baseline", "seeds", "time per step / baseline's", "median"], speed), ""]
     if across:
