@@ -10,8 +10,8 @@ import statistics
 import pytest
 
 from checkerboard.reports.comparison import main as compare_main
-from checkerboard.reports.comparison import markdown, one_apart, score_key, step_time_ratio, summarise
-from checkerboard.reports.sweeps import MEANS, MEDIANS, find_jobs, last_layer
+from checkerboard.reports.comparison import markdown, score_key, step_time_ratio, summarise
+from checkerboard.reports.sweeps import MEANS, MEDIANS, find_jobs, last_layer, one_apart
 from checkerboard.run.cli import main
 from checkerboard.run.config import CONFIG_DIR, compose_config
 from helpers import TINY, run_cli

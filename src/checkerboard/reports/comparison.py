@@ -52,6 +52,7 @@ from checkerboard.reports.sweeps import (
     find_jobs,
     last_image,
     newest_sweep,
+    one_apart,
     settings,
 )
 
@@ -132,13 +133,6 @@ def step_time_ratio(row: dict, base: dict) -> list[str] | None:
     if not ratios:
         return None
     return [str(len(ratios)), f"{ratios[0]:.2f}-{ratios[-1]:.2f}", f"{float(np.median(ratios)):.2f}"]
-
-
-def one_apart(a: dict, b: dict) -> bool:
-    """Whether two rows' settings differ in exactly one value: a difference that names its cause. Rows that
-    do not both know the same keys (an old run without a config) are never paired."""
-    va, vb = a["setting_values"], b["setting_values"]
-    return set(va) == set(vb) and sum(va[k] != vb[k] for k in va) == 1
 
 
 def paired_lines(rows: list[dict]) -> list[str]:

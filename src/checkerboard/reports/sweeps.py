@@ -111,6 +111,13 @@ def settings(jobs: list[dict]) -> None:
 _MISSING = object()
 
 
+def one_apart(a: dict, b: dict) -> bool:
+    """Whether two rows' settings differ in exactly one value: a difference that names its cause. Rows that
+    do not both know the same keys (an old run without a config) are never paired."""
+    va, vb = a["setting_values"], b["setting_values"]
+    return set(va) == set(vb) and sum(va[k] != vb[k] for k in va) == 1
+
+
 def _overrides(lines: list[str]) -> dict:
     """A job's overrides as Hydra parses them: key -> the value as the config holds it (``4`` -> 4,
     ``1e-3`` -> 0.001, ``False`` -> False, ``null`` -> None); as text if Hydra cannot parse them."""
