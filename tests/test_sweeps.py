@@ -9,6 +9,7 @@ import statistics
 
 import pytest
 
+from checkerboard.reports.budgets import gain_db
 from checkerboard.reports.comparison import main as compare_main
 from checkerboard.reports.comparison import markdown, score_key, step_time_ratio, summarise
 from checkerboard.reports.sweeps import MEANS, MEDIANS, find_jobs, last_layer, one_apart
@@ -312,3 +313,34 @@ def test_joined_sweeps_are_labelled_by_what_differs_in_their_configs(tmp_path):
         (job / "metrics.json").write_text(json.dumps({"decoder": "tconv", "data": "shapes", "seed": 0}))
     jobs = find_jobs(tmp_path)
     assert sorted(j["setting"] for j in jobs) == ["trainer.max_epochs=16", "trainer.max_epochs=8"]
+
+
+def test_report_reads_the_plateau_across_budgets(tmp_path):
+    """One sweep per budget, 5 seeds: each decoder's longest budget against the one before, seed by seed,
+    by hand. `tconv` still gains (1.0, 1.1, 0.9, 1.0, 1.0 dB: mean 1.000, t(0.975, 4) s / sqrt(5) = 0.088);
+    `upsample` has stopped (0, 0.1, -0.1, 0.05, 0: mean 0.01, s = sqrt(0.022 / 4), half-width 0.092)."""
+    gains = {"tconv": [1.0, 1.1, 0.9, 1.0, 1.0], "upsample": [0.0, 0.1, -0.1, 0.05, 0.0]}
+    for epochs in ("8", "16"):
+        for decoder, gain in gains.items():
+            for seed in range(5):
+                job = tmp_path / f"sweep_{epochs}" / f"{decoder}_{seed}"
+                (job / ".hydra").mkdir(parents=True)
+                (job / ".hydra" / "overrides.yaml").write_text(
+                    f"- decoder={decoder}\n- seed={seed}\n- trainer.max_epochs={epochs}\n")
+                (job / "status.json").write_text('{"state": "finished"}')
+                psnr = 20.0 + seed + (gain[seed] if epochs == "16" else 0.0)
+                (job / "metrics.json").write_text(json.dumps({
+                    "decoder": decoder, "data": "shapes", "seed": seed, "params": 1, "macs": 1, "val/psnr": psnr,
+                    "converged": epochs == "16" or seed < 2, "val/checkerboard_amplitude/checkerboard_excess": 1.0}))
+    assert compare_main([str(tmp_path / "sweep_8"), str(tmp_path / "sweep_16"), "--out", str(tmp_path / "both"),
+                         "--measures", "val/psnr"]) == 0
+    text = (tmp_path / "both" / "comparison.md").read_text()
+    assert "### Each decoder over the budgets 8 -> 16 epochs (shapes)" in text
+    assert "| `tconv` | 2/5 / 5/5 | 22.00 -> 23.00 | 1.00 -> 1.00 | 16 - 8: 1.000 ± 0.088 (5 seeds) | no |" in text
+    assert "| `upsample` | 2/5 / 5/5 | 22.00 -> 22.01 | 1.00 -> 1.00 | 16 - 8: 0.010 ± 0.092 (5 seeds) | yes |" in text
+
+
+def test_a_gan_gains_in_db_as_its_fcd_falls():
+    assert gain_db("test/fcd", 4.0, 8.0) == pytest.approx(10 * math.log10(2))  # halved: 3.01 dB
+    assert gain_db("val/psnr", 23.5, 23.0) == pytest.approx(0.5)
+    assert gain_db("test/fcd", 0.0, 8.0) is None and gain_db("val/psnr", math.nan, 1.0) is None

@@ -13,7 +13,8 @@ several sweeps as one (one sweep per setting, say), into FOLDER. Writes into the
     be ten times another.
   No interval from a single seed. Then each decoder against `upsample` seed by seed (paired t intervals, and
   its time per step as a ratio), and against itself in every other setting one value apart. The baseline is
-  `upsample` where the sweep has it, else its first decoder.
+  `upsample` where the sweep has it, else its first decoder. Sweeps that differ in the budget alone
+  (trainer.max_epochs): each decoder over the budgets, and whether the last one still gained (`budgets`).
 - comparison.png: per row, the last logged val/reconstructions, val/zoom and val/spectrum of its
   first finished job (every job shows the same validation images), beside the checkerboard
   amplitude at the end and at init on a log axis.
@@ -40,6 +41,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from checkerboard.formatting import markdown_table, tensorboard_command, with_interval, with_range  # noqa: E402
+from checkerboard.reports.budgets import budget_lines
 from checkerboard.reports.statistics import finite, mean_ci, median_ci, paired_comparison
 from checkerboard.reports.sweeps import (
     HEADINGS,
@@ -230,7 +232,7 @@ def markdown(sweep: Path, rows: list[dict], jobs: list[dict], expected: int | No
               "(0.5 = spectrally indistinguishable; on the lattice frequencies alone, and without them); FCD, the "
               "Frechet distance in a small classifier's features (beside real images' own)."
               if "test/detectability" in shown else ""), ""]
-    lines += paired_lines(rows)
+    lines += paired_lines(rows) + budget_lines(rows)
     unfinished = [j for j in jobs if j["state"] != "finished"]
     if unfinished:
         lines += ["## Jobs that did not finish", ""]
