@@ -28,6 +28,14 @@ def job_dirs(sweep):
     return {p.name for p in sweep.iterdir() if p.is_dir() and not p.name.startswith(".")}
 
 
+def fake_job(job, overrides: dict, metrics: dict) -> None:
+    """A finished job folder as a sweep leaves it: its overrides, status.json and metrics.json."""
+    (job / ".hydra").mkdir(parents=True)
+    (job / ".hydra" / "overrides.yaml").write_text("".join(f"- {k}={v}\n" for k, v in overrides.items()))
+    (job / "status.json").write_text('{"state": "finished"}')
+    (job / "metrics.json").write_text(json.dumps({"params": 1, "macs": 1, **metrics}))
+
+
 def check_report(sweep, capsys):
     """compare.py writes its four files, and its numbers are the jobs' metrics.json values."""
     assert compare_main([str(sweep)]) == 0
@@ -236,14 +244,10 @@ def test_report_pairs_each_decoder_across_the_settings_a_sweep_varies(tmp_path):
     gains = [1.0, 1.1, 0.9, 1.0, 1.0]  # mean 1.0; s = sqrt(0.02 / 4); t(0.975, 4) s / sqrt(5) = 0.088
     for conv in ("false", "true"):
         for seed in range(5):
-            job = tmp_path / f"sweep_{conv}" / f"{seed}_tconv"  # one sweep per setting
-            (job / ".hydra").mkdir(parents=True)
-            overrides = f"- decoder=tconv\n- seed={seed}\n- model.output_conv={conv}\n"
-            (job / ".hydra" / "overrides.yaml").write_text(overrides)
-            (job / "status.json").write_text('{"state": "finished"}')
             psnr = 20.0 + seed + (gains[seed] if conv == "true" else 0.0)
-            (job / "metrics.json").write_text(json.dumps({"decoder": "tconv", "data": "shapes", "seed": seed,
-                                                          "params": 1, "macs": 1, "val/psnr": psnr}))
+            fake_job(tmp_path / f"sweep_{conv}" / f"{seed}_tconv",  # one sweep per setting
+                     {"decoder": "tconv", "seed": seed, "model.output_conv": conv},
+                     {"decoder": "tconv", "data": "shapes", "seed": seed, "val/psnr": psnr})
     assert compare_main([str(tmp_path / "sweep_false"), str(tmp_path / "sweep_true"), "--out", str(tmp_path / "both"),
                          "--measures", "val/psnr"]) == 0
     text = (tmp_path / "both" / "comparison.md").read_text()
@@ -262,14 +266,10 @@ def test_report_pairs_settings_one_value_apart_and_not_the_diagonals(tmp_path):
     for latent in ("4", "null"):
         for conv in ("false", "true"):
             for seed in range(5):
-                job = tmp_path / f"sweep_{latent}_{conv}" / f"{seed}_tconv"
-                (job / ".hydra").mkdir(parents=True)
-                (job / ".hydra" / "overrides.yaml").write_text(
-                    f"- decoder=tconv\n- seed={seed}\n- model.latent_channels={latent}\n- model.output_conv={conv}\n")
-                (job / "status.json").write_text('{"state": "finished"}')
                 psnr = 20.0 + seed + 2.0 * (latent == "null") + (gains[seed] if conv == "true" else 0.25 * seed)
-                (job / "metrics.json").write_text(json.dumps({"decoder": "tconv", "data": "shapes", "seed": seed,
-                                                              "params": 1, "macs": 1, "val/psnr": psnr}))
+                fake_job(tmp_path / f"sweep_{latent}_{conv}" / f"{seed}_tconv",
+                         {"decoder": "tconv", "seed": seed, "model.latent_channels": latent, "model.output_conv": conv},
+                         {"decoder": "tconv", "data": "shapes", "seed": seed, "val/psnr": psnr})
     sweeps = [str(tmp_path / f"sweep_{a}_{b}") for a in ("4", "null") for b in ("false", "true")]
     assert compare_main([*sweeps, "--out", str(tmp_path / "grid"), "--measures", "val/psnr"]) == 0
     text = (tmp_path / "grid" / "comparison.md").read_text()
@@ -323,15 +323,12 @@ def test_report_reads_the_plateau_across_budgets(tmp_path):
     for epochs in ("8", "16"):
         for decoder, gain in gains.items():
             for seed in range(5):
-                job = tmp_path / f"sweep_{epochs}" / f"{decoder}_{seed}"
-                (job / ".hydra").mkdir(parents=True)
-                (job / ".hydra" / "overrides.yaml").write_text(
-                    f"- decoder={decoder}\n- seed={seed}\n- trainer.max_epochs={epochs}\n")
-                (job / "status.json").write_text('{"state": "finished"}')
                 psnr = 20.0 + seed + (gain[seed] if epochs == "16" else 0.0)
-                (job / "metrics.json").write_text(json.dumps({
-                    "decoder": decoder, "data": "shapes", "seed": seed, "params": 1, "macs": 1, "val/psnr": psnr,
-                    "converged": epochs == "16" or seed < 2, "val/checkerboard_amplitude/checkerboard_excess": 1.0}))
+                fake_job(tmp_path / f"sweep_{epochs}" / f"{decoder}_{seed}",
+                         {"decoder": decoder, "seed": seed, "trainer.max_epochs": epochs},
+                         {"decoder": decoder, "data": "shapes", "seed": seed, "val/psnr": psnr,
+                          "converged": epochs == "16" or seed < 2,
+                          "val/checkerboard_amplitude/checkerboard_excess": 1.0})
     assert compare_main([str(tmp_path / "sweep_8"), str(tmp_path / "sweep_16"), "--out", str(tmp_path / "both"),
                          "--measures", "val/psnr"]) == 0
     text = (tmp_path / "both" / "comparison.md").read_text()
