@@ -316,7 +316,8 @@ def test_joined_sweeps_are_labelled_by_what_differs_in_their_configs(tmp_path):
 
 
 def test_report_reads_the_plateau_across_budgets(tmp_path):
-    """One sweep per budget, 5 seeds: each decoder's longest budget against the one before, seed by seed,
+    """One sweep per budget, 5 seeds (the longer one resumed from the shorter's checkpoints, a path per job,
+    which does not split the rows): each decoder's longest budget against the one before, seed by seed,
     by hand. `tconv` still gains (1.0, 1.1, 0.9, 1.0, 1.0 dB: mean 1.000, t(0.975, 4) s / sqrt(5) = 0.088);
     `upsample` has stopped (0, 0.1, -0.1, 0.05, 0: mean 0.01, s = sqrt(0.022 / 4), half-width 0.092)."""
     gains = {"tconv": [1.0, 1.1, 0.9, 1.0, 1.0], "upsample": [0.0, 0.1, -0.1, 0.05, 0.0]}
@@ -325,7 +326,8 @@ def test_report_reads_the_plateau_across_budgets(tmp_path):
             for seed in range(5):
                 psnr = 20.0 + seed + (gain[seed] if epochs == "16" else 0.0)
                 fake_job(tmp_path / f"sweep_{epochs}" / f"{decoder}_{seed}",
-                         {"decoder": decoder, "seed": seed, "trainer.max_epochs": epochs},
+                         {"decoder": decoder, "seed": seed, "trainer.max_epochs": epochs}  # 16: resumed from 8's
+                         | ({"ckpt_path": f"/8/{decoder}_{seed}/last.ckpt"} if epochs == "16" else {}),
                          {"decoder": decoder, "data": "shapes", "seed": seed, "val/psnr": psnr,
                           "converged": epochs == "16" or seed < 2,
                           "val/checkerboard_amplitude/checkerboard_excess": 1.0})

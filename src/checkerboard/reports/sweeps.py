@@ -27,9 +27,10 @@ PAIRED = paired_keys()
 
 
 # Overrides that never define a row: the seed axis, settings of how a job runs rather than what it
-# is, and the decoder and data, which have columns of their own.
+# is (a resumed run continues the one it resumed: ckpt_path), and the decoder and data, which have
+# columns of their own.
 NOT_A_SETTING = {"seed", "num_threads", "trainer.enable_progress_bar", "data.download", "paths.data_dir",
-                 "decoder", "data", "experiment"}
+                 "decoder", "data", "experiment", "ckpt_path"}
 
 
 NOT_A_SETTING_PREFIXES = ("hydra.", "decoder.", "callbacks.")
