@@ -133,7 +133,7 @@ def test_run_leaves_sample_metrics_and_tags(runs, model):
         assert "val/reconstructions" not in images and "val/psnr" not in metrics
         assert [e.step for e in acc.Scalars("val/loss_d")] == steps[1:]
         assert metrics["val/loss"] == metrics["val/fcd"] > 0  # the samples' FCD; shapes has labels
-        # The rule reads means of 3 epochs (callbacks.plateau.smooth, the GAN's): 2 epochs give none yet.
+        # The rule reads means of 5 epochs (callbacks.plateau.smooth, the GAN's): 2 epochs give none yet.
         assert metrics["plateau_rule"].startswith("val/loss best fell") and metrics["plateau_gain"] is None
     else:
         for tag in ("train/loss", "train/kl", "val/kl", "val/psnr", "val/checkerboard_amplitude"):

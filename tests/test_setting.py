@@ -190,12 +190,43 @@ def test_plateau_follows_the_models_own_monitor():
     assert plateau.gain() == pytest.approx(10 / 3 * math.log10(60 / 59.9), rel=1e-4)  # float32 values
     assert trainer.should_stop and "val/loss best fell" in plateau.rule and plateau.smooth == 3
     from checkerboard.models.gan import GAN
-    assert GAN.plateau_smooth == 3
+    assert (GAN.plateau_smooth, GAN.plateau_fraction, GAN.plateau_min_epochs) == (5, 0.5, 10)
     resumed = Plateau()  # a resumed run reads its rule before any validation
     resumed.setup(None, GANLike(), "fit")
     assert (resumed.monitor, resumed.mode, resumed.smooth) == ("val/loss", "min", 3)
     with pytest.raises(ConfigError, match="callbacks.plateau.mode='up'.*'max'.*'min'"):
         Plateau(mode="up")
+
+
+def test_a_gans_rule_reads_5_epoch_means_over_the_last_half_from_epoch_10_by_hand():
+    class GANLike:
+        plateau_monitor = ("val/loss", "min")
+        plateau_smooth, plateau_fraction, plateau_min_epochs = 5, 0.5, 10
+
+    fcd = [40.0, 20.0] + [10.0] * 12  # falls, then flat from epoch 3
+    autoencoder_rule = Plateau(monitor="val/loss", mode="min", smooth=1, fraction=0.2, min_epochs=5)
+    assert _feed_loss(autoencoder_rule, fcd, object()).should_stop
+    assert len(autoencoder_rule.history) == 5  # no new best at epoch 5: it stops
+    plateau = Plateau()
+    trainer = _feed_loss(plateau, fcd[:12], GANLike())
+    # 12 epochs: the last half is 6, the best mean of 5 before it that of epochs 2-6, (20, 10, 10, 10, 10):
+    # in dB -(10 log10 20 + 40) / 5 against -10 now: a gain of 10 log10(20) / 5 - 2 = 0.602 dB.
+    assert not trainer.should_stop and plateau.gain() == pytest.approx(10 * math.log10(20) / 5 - 2)
+    # 13: the last half is round(6.5) = 6 epochs, and the mean of epochs 3-7 (all 10) is before it: no gain.
+    plateau = Plateau()
+    trainer = _feed_loss(plateau, fcd, GANLike())
+    assert trainer.should_stop and len(plateau.history) == 13 and plateau.gain() == pytest.approx(0.0)
+    assert plateau.rule.endswith("the mean of 5 epochs < 0.1 dB over the last 0.5 of the epochs, from epoch 10")
+
+
+def _feed_loss(plateau, values, model):
+    trainer = SimpleNamespace(sanity_checking=False, should_stop=False, callback_metrics={})
+    for v in values:
+        trainer.callback_metrics = {"val/loss": torch.tensor(v)}
+        plateau.on_validation_end(trainer, model)
+        if trainer.should_stop:
+            break
+    return trainer
 
 
 def test_plateau_survives_a_resume():

@@ -73,8 +73,11 @@ class Discriminator(nn.Sequential):
 class GAN(Generative, CheckerboardModel):
     """Generator = stem + the project's decoder; a small spectrally normalised discriminator."""
 
-    plateau_monitor = ("val/loss", "min")  # callbacks.plateau: the samples' FCD, not a PSNR,
-    plateau_smooth = 3                     # averaged over 3 epochs (it jumps 2x between epochs)
+    # callbacks.plateau: the samples' FCD, not a PSNR. It jumps 2x between epochs, so the rule reads the
+    # mean of 5 epochs over the last half, from epoch 10: the autoencoder's rule stopped most CIFAR-10
+    # runs while their FCD still fell (`scripts/replay_plateau.py`, docs/results.md).
+    plateau_monitor = ("val/loss", "min")
+    plateau_smooth, plateau_fraction, plateau_min_epochs = 5, 0.5, 10
 
     def __init__(self, decoder: str | dict = "tconv", channels: int = 3, image_size: int = 32, width: int = 32,
                  depth: int = 2, latent_dim: int = 64, disc_width: int = 16, spectral_norm: bool = True,

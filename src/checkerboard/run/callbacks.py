@@ -104,18 +104,21 @@ class Plateau(L.Callback):
     is what a PSNR's rise is of a mean squared error (0.1 dB: the error fell by 2.3 %).
 
     ``smooth`` epochs are averaged (in dB) before the best is read, so that one lucky epoch of a
-    noisy monitor does not set a bar the next ones miss by chance; ``None`` takes the model's
-    ``plateau_smooth`` (1, no averaging: a PSNR; the GAN: 3, its FCD of 256 samples jumps by a
-    factor of 2 from one epoch to the next).
+    noisy monitor does not set a bar the next ones miss by chance. ``None`` for ``smooth``,
+    ``fraction`` or ``min_epochs`` takes the model's ``plateau_smooth``, ``plateau_fraction``,
+    ``plateau_min_epochs``: 1, 0.2 and 5 (a PSNR); the GAN's 5, 0.5 and 10, as its FCD of 256
+    samples jumps by a factor of 2 from one epoch to the next (models/gan.py).
     """
 
     def __init__(self, monitor: str | None = None, mode: str = "max", min_delta: float = 0.1,
-                 fraction: float = 0.2, min_epochs: int = 5, smooth: int | None = None, stop: bool = True):
+                 fraction: float | None = None, min_epochs: int | None = None, smooth: int | None = None,
+                 stop: bool = True):
         check_positive("callbacks.plateau.min_delta", min_delta, whole=False)
-        check_positive("callbacks.plateau.min_epochs", min_epochs)
+        if min_epochs is not None:
+            check_positive("callbacks.plateau.min_epochs", min_epochs)
         if smooth is not None:
             check_positive("callbacks.plateau.smooth", smooth)
-        if not 0 < fraction <= 1:
+        if fraction is not None and not 0 < fraction <= 1:
             raise ConfigError(f"callbacks.plateau.fraction={fraction!r} is not valid: it must be in (0, 1], "
                               f"the share of the epochs whose gain is measured (e.g. 0.2, the last fifth).")
         if mode not in ("max", "min"):
@@ -128,19 +131,19 @@ class Plateau(L.Callback):
     def gain(self) -> float | None:
         """The best (smoothed) value's gain in dB over the last ``fraction`` of the epochs; None before
         two smoothed values."""
-        k = self.smooth or 1
+        k, fraction = self.smooth or 1, self.fraction or 0.2
         db = [v if self.mode == "max" else -10 * math.log10(max(v, 1e-30)) for v in self.history]
         means = [sum(db[i - k + 1:i + 1]) / k for i in range(k - 1, len(db))]  # the mean of each k epochs
         m = len(means)
         if m < 2:
             return None
-        back = min(m - 1, max(1, round(len(db) * self.fraction)))
+        back = min(m - 1, max(1, round(len(db) * fraction)))
         return max(means) - max(means[:m - back])
 
     @property
     def converged(self) -> bool:
         gain = self.gain()
-        return gain is not None and len(self.history) >= self.min_epochs and gain < self.min_delta
+        return gain is not None and len(self.history) >= (self.min_epochs or 5) and gain < self.min_delta
 
     @property
     def rule(self) -> str:
@@ -148,7 +151,7 @@ class Plateau(L.Callback):
         best = "best rose" if self.mode == "max" else "best fell (10 log10 before/after)"
         mean = f", the mean of {self.smooth} epochs" if (self.smooth or 1) > 1 else ""
         return (f"{self.monitor or 'the model monitor'} {best}{mean} < {self.min_delta} dB over the last "
-                f"{self.fraction:g} of the epochs")
+                f"{self.fraction or 0.2:g} of the epochs, from epoch {self.min_epochs or 5}")
 
     def _follow(self, pl_module) -> None:
         """The model's monitor, mode and smoothing where the config left them to it (``null``)."""
@@ -156,6 +159,10 @@ class Plateau(L.Callback):
             self.monitor, self.mode = getattr(pl_module, "plateau_monitor", ("val/psnr", "max"))
         if self.smooth is None:
             self.smooth = getattr(pl_module, "plateau_smooth", 1)
+        if self.fraction is None:
+            self.fraction = getattr(pl_module, "plateau_fraction", 0.2)
+        if self.min_epochs is None:
+            self.min_epochs = getattr(pl_module, "plateau_min_epochs", 5)
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         self._follow(pl_module)  # before any validation: a resumed run that validates no more reads its rule
