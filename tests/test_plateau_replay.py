@@ -32,9 +32,12 @@ def test_rules_replayed_on_a_gan_and_an_autoencoder_by_hand(tmp_path, capsys):
     assert main([str(tmp_path / "sweep"), "--rule", "1,0.2,5", "5,0.5,10"]) == 0
     out = capsys.readouterr().out
     assert "3 finished runs (val/loss, val/psnr)" in out
-    assert "| mean of 1, last 0.2, from epoch 5 | 3/3 | 5, 5, 5 | +0.0 to +5.0 (median +0.0) |" in out
-    # From epoch 10 a rule cannot stop a 10-epoch run early: its last epoch is its end anyway.
-    assert "| mean of 5, last 0.5, from epoch 10 | 0/3 | - | - |" in out
+    # At their ends: the GAN's and the flat curve's last epoch is no new best; the PSNR's is one (+1 dB).
+    assert "| mean of 1, last 0.2, from epoch 5 | 3/3 | 5, 5, 5 | +0.0 to +5.0 (median +0.0) | 2/3 |" in out
+    # From epoch 10 a rule cannot stop a 10-epoch run early: its last epoch is its end anyway. At the end
+    # it holds on the flat curve only: the GAN's 5-epoch means over the last half (5 epochs) still fell
+    # from the mean of epochs 1-5 (40, 20, 10, 10, 10) to that of 6-10 (all 10).
+    assert "| mean of 5, last 0.5, from epoch 10 | 0/3 | - | - | 1/3 |" in out
 
 
 def test_a_bad_rule_is_named(tmp_path, capsys):

@@ -3,9 +3,10 @@
 `scripts/replay_plateau.py SWEEP ... [--rule SMOOTH,FRACTION,MIN_EPOCHS ...]` is its command line. Each run's
 monitored curve (val/psnr; a GAN's val/loss, its samples' FCD) is read back from TensorBoard and fed, epoch
 by epoch, to `callbacks.Plateau` with each rule. For every rule: how many runs it would have stopped before
-their last epoch, at which epochs, and how much the monitor still gained after the stop: the mean of the
-last `AFTER` epochs against the mean of the `AFTER` epochs up to the stop, in dB (a PSNR's rise, an FCD's
-fall as 10 log10(before / after)). A rule that stops runs which then gain decibels stops them in the noise.
+their last epoch, at which epochs, how much the monitor still gained after the stop (the mean of the
+last `AFTER` epochs against the mean of the `AFTER` epochs up to the stop, in dB: a PSNR's rise, an FCD's
+fall as 10 log10(before / after)), and for how many runs it holds at their end (their `converged`). A rule
+that stops runs which then gain decibels stops them in the noise.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def stop_epoch(values: list[float], mode: str, smooth: int, fraction: float, min
     return None
 
 
+def holds_at_end(values: list[float], mode: str, smooth: int, fraction: float, min_epochs: int) -> bool:
+    """Whether the rule holds on the whole curve: the run as it ended would be called converged."""
+    plateau = Plateau(monitor="replay", mode=mode, smooth=smooth, fraction=fraction, min_epochs=min_epochs)
+    plateau.history = list(values)
+    return plateau.converged
+
+
 def gained_after(values: list[float], mode: str, stop: int) -> float:
     """dB the monitor still gained from the stop to the end (`AFTER`-epoch means)."""
     return db(values[-AFTER:], mode) - db(values[max(0, stop - AFTER):stop], mode)
@@ -59,12 +67,14 @@ def replay_lines(jobs: list[dict], rules: list[tuple[int, float, int]]) -> list[
         stopped = [(values, mode, s) for values, mode, s in stops if s is not None]
         gains = sorted(gained_after(values, mode, s) for values, mode, s in stopped)
         after = f"{gains[0]:+.1f} to {gains[-1]:+.1f} (median {statistics.median(gains):+.1f})" if gains else "-"
+        held = sum(holds_at_end(values, mode, smooth, fraction, min_epochs) for _, _, mode, values in runs)
         table.append([f"mean of {smooth}, last {fraction:g}, from epoch {min_epochs}", f"{len(stopped)}/{len(runs)}",
-                      ", ".join(str(s) for s in sorted(s for *_, s in stopped)) or "-", after])
+                      ", ".join(str(s) for s in sorted(s for *_, s in stopped)) or "-", after, f"{held}/{len(runs)}"])
     monitors = sorted({m for _, m, _, _ in runs})
     return [f"Rules replayed on {len(runs)} finished runs ({', '.join(monitors)}), each < 0.1 dB:", "",
             *markdown_table(["rule (epochs averaged, share of the epochs, first epoch it may stop)",
-                             "runs it stops early", "at epochs", f"gained after the stop (dB, {AFTER}-epoch means)"],
+                             "runs it stops early", "at epochs", f"gained after the stop (dB, {AFTER}-epoch means)",
+                             "holds at the end"],
                             table)]
 
 
