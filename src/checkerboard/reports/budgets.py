@@ -40,8 +40,8 @@ def gain_db(monitor: str, later: float | None, earlier: float | None) -> float |
 
 
 def _mean(values) -> str:
-    values = finite(values)
-    return f"{sum(values) / len(values):.2f}" if values else "-"
+    mean = mean_ci(list(values))[0]
+    return "-" if math.isnan(mean) else f"{mean:.2f}"
 
 
 def budget_lines(rows: list[dict]) -> list[str]:

@@ -110,6 +110,9 @@ class Plateau(L.Callback):
     samples jumps by a factor of 2 from one epoch to the next (models/gan.py).
     """
 
+    #: What ``None`` becomes for a model without its own ``plateau_<name>`` (a PSNR's rule).
+    DEFAULTS = {"smooth": 1, "fraction": 0.2, "min_epochs": 5}
+
     def __init__(self, monitor: str | None = None, mode: str = "max", min_delta: float = 0.1,
                  fraction: float | None = None, min_epochs: int | None = None, smooth: int | None = None,
                  stop: bool = True):
@@ -131,7 +134,7 @@ class Plateau(L.Callback):
     def gain(self) -> float | None:
         """The best (smoothed) value's gain in dB over the last ``fraction`` of the epochs; None before
         two smoothed values."""
-        k, fraction = self.smooth or 1, self.fraction or 0.2
+        k, fraction = self._get("smooth"), self._get("fraction")
         db = [v if self.mode == "max" else -10 * math.log10(max(v, 1e-30)) for v in self.history]
         means = [sum(db[i - k + 1:i + 1]) / k for i in range(k - 1, len(db))]  # the mean of each k epochs
         m = len(means)
@@ -143,26 +146,28 @@ class Plateau(L.Callback):
     @property
     def converged(self) -> bool:
         gain = self.gain()
-        return gain is not None and len(self.history) >= (self.min_epochs or 5) and gain < self.min_delta
+        return gain is not None and len(self.history) >= self._get("min_epochs") and gain < self.min_delta
 
     @property
     def rule(self) -> str:
         """The rule in words, for metrics.json and the run summary."""
         best = "best rose" if self.mode == "max" else "best fell (10 log10 before/after)"
-        mean = f", the mean of {self.smooth} epochs" if (self.smooth or 1) > 1 else ""
+        mean = f", the mean of {self.smooth} epochs" if self._get("smooth") > 1 else ""
         return (f"{self.monitor or 'the model monitor'} {best}{mean} < {self.min_delta} dB over the last "
-                f"{self.fraction or 0.2:g} of the epochs, from epoch {self.min_epochs or 5}")
+                f"{self._get('fraction'):g} of the epochs, from epoch {self._get('min_epochs')}")
+
+    def _get(self, name: str):
+        """``smooth``, ``fraction`` or ``min_epochs``: as set, or followed from the model, else the default."""
+        value = getattr(self, name)
+        return self.DEFAULTS[name] if value is None else value
 
     def _follow(self, pl_module) -> None:
         """The model's monitor, mode and smoothing where the config left them to it (``null``)."""
         if self.monitor is None:
             self.monitor, self.mode = getattr(pl_module, "plateau_monitor", ("val/psnr", "max"))
-        if self.smooth is None:
-            self.smooth = getattr(pl_module, "plateau_smooth", 1)
-        if self.fraction is None:
-            self.fraction = getattr(pl_module, "plateau_fraction", 0.2)
-        if self.min_epochs is None:
-            self.min_epochs = getattr(pl_module, "plateau_min_epochs", 5)
+        for name, default in self.DEFAULTS.items():
+            if getattr(self, name) is None:
+                setattr(self, name, getattr(pl_module, f"plateau_{name}", default))
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         self._follow(pl_module)  # before any validation: a resumed run that validates no more reads its rule
